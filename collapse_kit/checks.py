@@ -40,6 +40,12 @@ class CheckResult:
     def __bool__(self) -> bool:
         return self.status == "correct"
 
+    def __repr__(self) -> str:
+        return f"CheckResult({self.status!r})"
+
+    def _ipython_display_(self) -> None:  # the verdict is already printed; show nothing twice
+        pass
+
 
 def _emit(text: str) -> None:
     print(text)
@@ -85,8 +91,8 @@ class Exercise:
             extra = f"\n   Hint: {self.hint}" if self.hint else ""
             return CheckResult("wrong", f"{HINT} {self.name}: {msg}{extra}")
         except Exception as exc:  # the learner's code crashed: show the error, not a traceback wall
-            tb = traceback.extract_tb(exc.__traceback__)
-            where = f" (line {tb[-1].lineno} of {tb[-1].name})" if tb else ""
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if "collapse_kit" not in f.filename]
+            where = f" (line {frames[-1].lineno} of {frames[-1].name})" if frames else ""
             extra = f"\n   Hint: {self.hint}" if self.hint else ""
             return CheckResult("error", f"{HINT} {self.name}: your code raised {type(exc).__name__}: {exc}"
                                         f"{where}.{extra}")

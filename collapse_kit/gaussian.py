@@ -368,3 +368,92 @@ def w2_first_order(generation, sample_size, sigma2: float = 1.0):
     if np.any(g + 1 > len(ms)):
         raise ValueError(f"`sample_size` lists {len(ms)} sizes but generation {int(g.max())} needs {int(g.max()) + 1}.")
     return 1.5 * sigma2 * csum[g]
+
+
+# --------------------------------------------------------------------------- explorer
+EXPLORER_STRATEGIES = {
+    "replace": ("replace", False),
+    "accumulate": ("accumulate", False),
+    "real fraction (fixed real set)": ("real_fraction", False),
+    "real fraction (fresh real data)": ("real_fraction", True),
+}
+FLOOR = 1e-12  # variances below this are drawn at the floor, and the plot says so
+
+
+def explorer_figure(sample_size: int = 100, generations: int = 200, estimator: str = "mle",
+                    strategy: str = "replace", real_fraction: float = 0.1, n_chains: int = 1000, seed: int = 0):
+    """The lesson-01 explorer's picture: fitted variance and mean of many chains per generation.
+
+    ``strategy`` is one of the keys of :data:`EXPLORER_STRATEGIES`. ``real_fraction``
+    is used only by the real-fraction strategies. Returns ``(figure, chains)``.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import annotate, closed_form, fan_chart
+
+    check_choice("strategy", strategy, EXPLORER_STRATEGIES)
+    name, fresh = EXPLORER_STRATEGIES[strategy]
+    lam = real_fraction if name == "real_fraction" else 0.0
+    if name == "real_fraction" and not fresh and 0 < lam:
+        # re-drawing subsets of a fixed real set costs chains × generations × M: cap the work so the
+        # explorer stays interactive (the panel title shows how many chains were run)
+        n_chains = int(min(n_chains, max(100, 5e6 // (generations * sample_size))))
+    chains = simulate_gaussian_chains(n_chains, generations, sample_size, estimator=estimator, strategy=name,
+                                      real_fraction=lam, fresh_real=fresh, seed=seed)
+    fig, (ax_v, ax_m) = plt.subplots(1, 2, figsize=(11, 4.0))
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.13, top=0.9, wspace=0.22)
+    # at most ~250 plotted generations: finer than the screen resolves, and 4x faster to draw
+    gens = np.unique(np.linspace(0, generations, min(generations + 1, 250)).astype(int))
+    var, mean = chains.var[:, gens], chains.mean[:, gens]
+    fan_chart(np.maximum(var, FLOOR), ax=ax_v, label="median of chains", n_paths=5, seed=seed, generations=gens)
+    ax_v.plot(gens, np.maximum(var.mean(axis=0), FLOOR), color="tab:orange", lw=1.5, label="mean of chains")
+    if name == "replace" or lam == 0.0:
+        closed_form(ax_v, gens, np.maximum(expected_variance(gens, sample_size, estimator), FLOOR),
+                    label="E[σ²] law", source="Shumailov SI §3.1")
+        closed_form(ax_v, gens, np.maximum(median_variance(gens, sample_size, estimator), FLOOR), style=":",
+                    label="median ≈ (CLT on log σ²)", source="")
+    ax_v.set_yscale("log")
+    ax_v.set_xlabel("generation")
+    ax_v.set_ylabel("fitted variance σ²_g (true σ² = 1)")
+    lam_txt = f", λ={lam:g}" if name == "real_fraction" else ""
+    ax_v.set_title(f"variance · {strategy}{lam_txt} · M={sample_size} · {estimator}")
+    collapsed = float(np.mean(chains.var[:, -1] < 1e-6))
+    if collapsed > 0:
+        annotate(ax_v, f"{collapsed:.0%} of chains collapsed\n(σ² < 1e-6 at generation {generations})",
+                 loc="lower left")
+    if np.any(chains.var < FLOOR):
+        annotate(ax_v, f"values below {FLOOR:g} drawn at {FLOOR:g}", loc="upper right", color="0.3")
+    ax_v.legend(fontsize=7, loc="center left")
+    fan_chart(mean, ax=ax_m, label="median of chains", n_paths=5, seed=seed, generations=gens)
+    ax_m.axhline(0.0, color="black", lw=0.8)
+    ax_m.set_ylabel("fitted mean μ_g (true μ = 0)")
+    ax_m.set_title(f"mean · {chains.n_chains} chains")
+    return fig, chains
+
+
+def gaussian_explorer(n_chains: int = 1000, seed: int = 0, **initial):
+    """An :class:`~collapse_kit.widgets.Explorer` for lesson 01.
+
+    Controls: sample size M (2–1000), generations (1–1000), estimator,
+    strategy, and real fraction λ (enabled only for the real-fraction strategies).
+    """
+    from . import widgets as w
+
+    controls = {
+        "sample_size": w.int_slider("sample size M", initial.get("sample_size", 100), 2, 1000),
+        "generations": w.int_slider("generations", initial.get("generations", 200), 1, 1000),
+        "estimator": w.toggle("estimator", ESTIMATORS, initial.get("estimator", "mle")),
+        "strategy": w.dropdown("strategy", EXPLORER_STRATEGIES, initial.get("strategy", "replace")),
+        "real_fraction": w.float_slider("real fraction λ", initial.get("real_fraction", 0.1), 0.0, 1.0, 0.05),
+    }
+
+    def _sync_lambda(change=None):
+        controls["real_fraction"].disabled = not controls["strategy"].value.startswith("real fraction")
+
+    controls["strategy"].observe(_sync_lambda, names="value")
+    _sync_lambda()
+
+    def draw(**values):
+        return explorer_figure(n_chains=n_chains, seed=seed, **values)
+
+    return w.Explorer(controls, draw, title="Gaussian collapse explorer: fit → sample → refit, many chains")

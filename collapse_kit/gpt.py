@@ -125,6 +125,14 @@ class _seeded:
 
 
 # --------------------------------------------------------------------------- model
+def _quiet_transformers() -> None:
+    """Silence transformers' own progress bars and advice (the course shows its own)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def build_model(vocab_size: int, preset: str | Preset = "cpu", *, seed: int = 0, device: str | None = None):
     """A randomly initialised GPT-2 (``transformers.GPT2LMHeadModel``) of a preset's size.
 
@@ -138,6 +146,7 @@ def build_model(vocab_size: int, preset: str | Preset = "cpu", *, seed: int = 0,
     """
     from transformers import GPT2Config, GPT2LMHeadModel
 
+    _quiet_transformers()
     vocab_size = check_int("vocab_size", vocab_size, low=2)
     p = get_preset(preset)
     seed = check_seed("seed", seed)
@@ -145,7 +154,7 @@ def build_model(vocab_size: int, preset: str | Preset = "cpu", *, seed: int = 0,
     config = GPT2Config(vocab_size=vocab_size, n_positions=p.block_size, n_embd=p.n_embd,
                         n_layer=p.n_layer, n_head=p.n_head, resid_pdrop=p.dropout,
                         embd_pdrop=p.dropout, attn_pdrop=p.dropout, bos_token_id=None,
-                        eos_token_id=None, pad_token_id=0, loss_type="ForCausalLM")
+                        eos_token_id=None, pad_token_id=None, loss_type="ForCausalLM")
     with _seeded(seed):
         model = GPT2LMHeadModel._from_config(config, attn_implementation="sdpa")
     return model.to(device)
@@ -387,9 +396,10 @@ def train(model, data, *, steps: int | None = None, epochs: float | None = None,
             if (step + 1) % eval_every == 0 or step + 1 == steps:
                 v = valid_loss()
                 model.train()
-            log.append((step + 1, opt.param_groups[0]["lr"], float(loss), v))
+            loss_value = loss.item()
+            log.append((step + 1, opt.param_groups[0]["lr"], loss_value, v))
             bar.update(1)
-            bar.set_postfix(loss=f"{float(loss):.3f}", valid=f"{v:.3f}" if not math.isnan(v) else "-")
+            bar.set_postfix(loss=f"{loss_value:.3f}", valid=f"{v:.3f}" if not math.isnan(v) else "-")
     bar.close()
     model.eval()
     return pd.DataFrame(log, columns=["step", "lr", "train_loss", "valid_loss"])
@@ -489,10 +499,10 @@ def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, ge
     seq = x
     for _ in range(max_new_tokens):
         if use_cache and past is not None and seq.shape[1] <= block:
-            logits_out = model(input_ids=seq[:, -1:], past_key_values=past, use_cache=True)
+            logits_out = model(input_ids=seq[:, -1:], cache=past, use_cache=True, logits_to_keep=1)
         else:  # first step, no cache, or context full: run the (last block of the) sequence again
-            logits_out = model(input_ids=seq[:, -block:], use_cache=use_cache)
-        past = logits_out.past_key_values if use_cache else None
+            logits_out = model(input_ids=seq[:, -block:], use_cache=use_cache, logits_to_keep=1)
+        past = logits_out.cache if use_cache else None
         logits = logits_out.logits[:, -1].float()
         if greedy:
             nxt = logits.argmax(dim=-1, keepdim=True)
@@ -522,12 +532,13 @@ def load(directory, *, device: str | None = None):
     """Load ``(model, tokenizer, meta)`` saved by :func:`save` (safetensors only, no pickle)."""
     from transformers import AutoModelForCausalLM
 
+    _quiet_transformers()
     directory = Path(directory)
     if not (directory / "config.json").is_file():
         raise FileNotFoundError(f"no saved model in {directory} (config.json missing).")
     model = AutoModelForCausalLM.from_pretrained(directory, use_safetensors=True, attn_implementation="sdpa")
     model = model.to(_resolve_device(device)).eval()
-    tok = CharTokenizer.load(directory) if (directory / "tokenizer.json").is_file() else None
+    tok = CharTokenizer.load(directory) if (directory / "char_tokenizer.json").is_file() else None
     meta_path = directory / META_FILE
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
     return model, tok, meta

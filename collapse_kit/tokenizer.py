@@ -18,7 +18,7 @@ import numpy as np
 
 from ._validate import check_choice
 
-TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_FILE = "char_tokenizer.json"
 
 
 class CharTokenizer:
