@@ -82,3 +82,13 @@ def test_gaussian_explorer_survives_extreme_values(strategy):
         e.controls["sample_size"].value = 2
         texts = " ".join(t.get_text() for ax in e.figure.axes for t in ax.texts)
         assert "collapsed" in texts
+
+
+def test_widget_version_is_the_one_this_run_expects():
+    """scripts/test.sh runs this file again in an overlay venv with Colab's ipywidgets 7.7.1."""
+    import os
+
+    expected = os.environ.get("COLLAPSE_KIT_EXPECT_IPYWIDGETS")
+    if expected:
+        assert ipywidgets.__version__ == expected
+    assert int(ipywidgets.__version__.split(".")[0]) in (7, 8)
