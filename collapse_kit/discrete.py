@@ -275,46 +275,51 @@ def simulate_categorical(p0, *, sample_size: int, generations: int, n_chains: in
     label = f"real fraction {lam:g} (fresh)" if strategy == "real_fraction" else strategy
 
     probs = np.broadcast_to(p0, (n_chains, k)).copy()
+    cols = np.arange(k)  # the categories still simulated (under replace: alive in some chain)
     pool = p0[None, :] * m if strategy == "accumulate" else None
     extinct_at = np.full((n_chains, k), generations + 1, dtype=np.int32)
     extinct_at[:, p0 == 0] = 0
-    rows: list[np.ndarray] = []
+    rows: list[pd.DataFrame] = []
     chains = np.arange(n_chains)
 
     def record(g: int, probs: np.ndarray) -> None:
         alive = np.count_nonzero(probs, axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             ent = -np.where(probs > 0, probs * np.log2(np.where(probs > 0, probs, 1)), 0).sum(axis=1)
+            pred = (-np.expm1(m * np.log1p(-probs))).sum(axis=1)
         coll = (probs * probs).sum(axis=1)
-        pred = (-np.expm1(m * np.log1p(-np.minimum(probs, 1 - 1e-300)))).sum(axis=1)
         for name, val in (("alive", alive), ("entropy", ent), ("collision", coll), ("predicted_alive", pred)):
             rows.append(pd.DataFrame({"generation": g, "seed": chains, "metric": name, "value": val.astype(float)}))
 
     record(0, probs)
-    prev_draws = None
     for g in range(1, generations + 1):
-        draws = _sample_from_probs(probs, m, rng)           # generation g-1 samples
+        width = cols.size
+        draws = _sample_from_probs(probs, m, rng)           # generation g-1 samples (local codes)
         if strategy == "replace":
-            counts = _bincount_rows(draws, k).astype(float)
+            counts = _bincount_rows(draws, width).astype(float)
         elif strategy == "accumulate":
-            pool = pool + _bincount_rows(draws, k)
+            pool = pool + _bincount_rows(draws, width)
             counts = pool
         else:
             keep = m - k_real
             order = np.argsort(rng.random((n_chains, m)), axis=1)[:, :keep]
             syn = np.take_along_axis(draws, order, axis=1)
-            real = _sample_from_probs(np.broadcast_to(p0, (n_chains, k)), k_real, rng) if k_real else None
-            counts = _bincount_rows(syn, k).astype(float)
-            if real is not None:
-                counts += _bincount_rows(real, k)
-        prev_draws = draws
+            counts = _bincount_rows(syn, width).astype(float)
+            if k_real:
+                counts += _bincount_rows(_sample_from_probs(np.broadcast_to(p0, (n_chains, k)), k_real, rng), k)
         probs = counts / counts.sum(axis=1, keepdims=True)
-        newly_dead = (probs == 0) & (extinct_at > generations)
-        extinct_at[newly_dead] = g
-        revived = (probs > 0) & (extinct_at <= g)
-        extinct_at[revived] = generations + 1  # only possible when real data come back in
+        ext = extinct_at[:, cols]
+        ext[(probs == 0) & (ext > generations)] = g
+        ext[(probs > 0) & (ext <= g)] = generations + 1  # revived: only when real data come back in
+        extinct_at[:, cols] = ext
         record(g, probs)
-    del prev_draws
+        if strategy == "replace":  # a category dead in every chain never returns: stop simulating it
+            live = np.flatnonzero(probs.any(axis=0))
+            if live.size < 0.7 * width:
+                cols, probs = cols[live], probs[:, live]
+    full = np.zeros((n_chains, k))
+    full[:, cols] = probs
+    probs = full
     history = pd.concat(rows, ignore_index=True)
     history["strategy"] = label
     return CategoricalRun(history=history, extinct_at=extinct_at, final_probs=probs, p0=p0,

@@ -678,7 +678,7 @@ def mix_explorer(*, model: str = "gaussian", strategy: str = "real_fraction", re
         "generations": int_slider("generations", generations, 1, 200),
         "temperature": float_slider("temperature τ", temperature, 0.5, 1.5, step=0.05),
         "strategy": dropdown("workflow", MIX_STRATEGIES, strategy),
-        "fresh_real": W_checkbox("fresh real data each generation", bool(fresh_real)),
+        "fresh_real": _checkbox("fresh real data each generation", bool(fresh_real)),
         "model": toggle("model", MODELS, model),
     }
 
@@ -689,7 +689,7 @@ def mix_explorer(*, model: str = "gaussian", strategy: str = "real_fraction", re
                     auto_draw=auto_draw)
 
 
-def W_checkbox(description: str, value: bool):
+def _checkbox(description: str, value: bool):
     """A ``Checkbox`` (same API in ipywidgets 7.7 and 8)."""
     import ipywidgets as W
 

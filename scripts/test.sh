@@ -19,6 +19,6 @@ bash scripts/ipywidgets7_env.sh
 IW7=${IW7_VENV:-.venv-ipywidgets7}
 mapfile -t widget_nbs < <(grep -l -E "_explorer\(|Explorer\(" lessons/*.ipynb solutions/*.ipynb || true)
 COLLAPSE_KIT_EXPECT_IPYWIDGETS=7.7.1 "$IW7/bin/python" -m pytest -n "$WORKERS" --dist loadfile --nbval-lax --nbval-current-env \
-  -k "widget or explorer or ipynb" tests/test_widgets.py "${widget_nbs[@]}"
+  -k "widget or explorer or ipynb" tests "${widget_nbs[@]}"
 
 echo "==> all tests passed in $(( $(date +%s) - start )) s"
