@@ -6,8 +6,11 @@
 setup:
 	bash scripts/setup.sh
 
+# (--allow-root only where you really are root, e.g. in a container)
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	.venv/bin/jupyter lab lessons/
+	.venv/bin/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) lessons/
 
 test: setup
 	bash scripts/test.sh
