@@ -15,7 +15,7 @@ site=$("$IW7/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["pure
 echo "import site; site.addsitedir('$base_site')" > "$site/_collapse_kit_base.pth"
 if ! "$IW7/bin/python" -c 'import ipywidgets, sys; sys.exit(ipywidgets.__version__ != "7.7.1")' 2>/dev/null \
    || [ ! -d "$site/ipywidgets" ]; then
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps --target "$site" \
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-warn-script-location --no-deps --target "$site" \
     ipywidgets==7.7.1 "widgetsnbextension==3.6.*" "jupyterlab_widgets==1.1.*" "ipython_genutils==0.2.0"
 fi
 "$IW7/bin/python" -c 'import ipywidgets; assert ipywidgets.__version__ == "7.7.1", ipywidgets.__version__; print("ipywidgets", ipywidgets.__version__, "overlay ready")'

@@ -45,6 +45,6 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   fi
 fi
 echo "==> installing collapse-kit (editable) with the course tools"
-"${PIP[@]}" install -e ".[dev]"
+"${PIP[@]}" install -q -e ".[dev]"
 echo "$want" > "$stamp"
 "$VENV/bin/python" -c "import collapse_kit as ck; print(ck.runtime.device_report())"
