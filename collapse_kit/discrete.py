@@ -78,7 +78,8 @@ def survival_probability(q, sample_size: int):
     q = check_array("q", q, ndim=(0, 1), min_len=0)
     if np.any((q < 0) | (q > 1)):
         raise ValueError("`q` must be probabilities in [0, 1].")
-    out = -np.expm1(m * np.log1p(-np.minimum(q, 1.0)))  # 1 - (1-q)^M, accurate for tiny q
+    with np.errstate(divide="ignore"):
+        out = -np.expm1(m * np.log1p(-np.minimum(q, 1.0)))  # 1 - (1-q)^M, accurate for tiny q
     out = np.where(q >= 1.0, 1.0, out)
     return float(out) if np.ndim(out) == 0 else out
 

@@ -58,6 +58,8 @@ from .loop import Strategy
 from .tokenizer import TOKENIZER_FILE, CharTokenizer
 
 SETUP_FILE = "setup.json"
+#: Paper-scale presets: a pre-trained hub model and its data set, for GPU users with internet.
+PAPER_PRESETS = {"opt-125m": {"model": "facebook/opt-125m", "dataset": ("wikitext", "wikitext-2-raw-v1")}}
 DONE_FILE = "metrics.json"
 
 
@@ -109,7 +111,7 @@ class FinetuneSetup:
     def __post_init__(self):
         from .gpt import PRESETS
 
-        check_choice("preset", self.preset, tuple(PRESETS))
+        check_choice("preset", self.preset, tuple(PRESETS) + tuple(PAPER_PRESETS))
         if self.base_steps is not None:
             check_int("base_steps", self.base_steps, low=1)
         check_int("n_blocks", self.n_blocks, low=8)
@@ -126,7 +128,7 @@ class FinetuneSetup:
             check_int("top_k", self.top_k, low=1)
         if self.top_p is not None:
             check_float("top_p", self.top_p, low=0, high=1, low_open=True)
-        if self.prompt_tokens + self.new_tokens > PRESETS[self.preset].block_size:
+        if self.preset in PRESETS and self.prompt_tokens + self.new_tokens > PRESETS[self.preset].block_size:
             raise ValueError(f"`prompt_tokens + new_tokens` must be <= the {self.preset} preset's block size "
                              f"{PRESETS[self.preset].block_size} (got {self.prompt_tokens + self.new_tokens}).")
 
@@ -232,13 +234,15 @@ def prepare(out, setup: FinetuneSetup, *, device: str | None = None, progress: b
             diff = {k: (have.get(k), v) for k, v in wanted.items() if have.get(k) != v}
             raise ValueError(f"the run folder {out} was made with other settings {diff} (saved, asked); "
                              "choose a new `out` folder or the same settings.")
+    if setup.preset in PAPER_PRESETS:
+        _prepare_paper(out, setup)
     if not (out / "base" / gpt.META_FILE).is_file():
         model, tok, meta = gpt.base_model(setup.preset, steps=setup.base_steps, device=device, progress=progress)
         tmp = out / f"base.tmp{os.getpid()}"
         gpt.save(tmp, model, tok, meta)
         _publish(tmp, out / "base")
     if not (out / "data" / "test.npy").is_file():
-        _, tok, _ = gpt.load(out / "base", device="cpu")
+        tok = CharTokenizer.load(out / "base")
         parts = gpt.corpus_parts()
         real = _pick_rows(gpt.as_blocks(tok.encode(parts["task"]), setup.prompt_tokens), setup.n_blocks, "n_blocks")
         test = _pick_rows(gpt.as_blocks(tok.encode(parts["test"]), setup.prompt_tokens + setup.new_tokens),
@@ -251,6 +255,91 @@ def prepare(out, setup: FinetuneSetup, *, device: str | None = None, progress: b
     if not setup_path.is_file():
         setup_path.write_text(json.dumps(wanted, indent=1))
     return out
+
+
+def check_paper_requirements(preset: str = "opt-125m", *, timeout: float = 3.0) -> None:
+    """Fail at once, saying what is missing, unless a paper-scale run can start.
+
+    A paper-scale preset downloads a pre-trained model and its data set from
+    the Hugging Face hub, so it needs the ``datasets`` package, internet access
+    and ``HF_HUB_OFFLINE`` unset. (It also wants a GPU: on a CPU it would take days.)
+    """
+    check_choice("preset", preset, tuple(PAPER_PRESETS))
+    spec = PAPER_PRESETS[preset]
+    need = (f"the paper-scale preset {preset!r} downloads {spec['model']} and the "
+            f"{'/'.join(spec['dataset'])} data set from the Hugging Face hub")
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
+        raise RuntimeError(f"{need}, but HF_HUB_OFFLINE is set: unset it and connect to the internet, "
+                           "or use a course preset (tiny, cpu, gpu, gpu-large) that needs no download.")
+    try:
+        import datasets  # noqa: F401
+    except ImportError:
+        raise RuntimeError(f"{need} with the `datasets` package: `pip install datasets`, "
+                           "or use a course preset (tiny, cpu, gpu, gpu-large).") from None
+    import socket
+
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=timeout).close()
+    except OSError:
+        raise RuntimeError(f"{need}, but huggingface.co cannot be reached: connect to the internet, "
+                           "or use a course preset (tiny, cpu, gpu, gpu-large).") from None
+
+
+class _HFTokenizer:
+    """The small part of a ``transformers`` tokenizer that the experiment uses."""
+
+    def __init__(self, tok):
+        self.tok = tok
+
+    def encode(self, text: str) -> np.ndarray:
+        return np.asarray(self.tok(text, add_special_tokens=False)["input_ids"], dtype=np.int64)
+
+    def decode(self, ids) -> str:
+        return self.tok.decode(list(np.asarray(ids).tolist()), skip_special_tokens=True)
+
+    def decode_batch(self, batch) -> list[str]:
+        return [self.decode(row) for row in batch]
+
+
+def _prepare_paper(out: Path, setup: FinetuneSetup) -> None:  # pragma: no cover - needs internet and a GPU
+    """Base model and data of a paper-scale run: OPT-125m and wikitext-2 (Shumailov et al. 2024)."""
+    from . import gpt
+
+    if (out / "base" / gpt.META_FILE).is_file() and (out / "data" / "test.npy").is_file():
+        return
+    check_paper_requirements(setup.preset)
+    from datasets import load_dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    spec = PAPER_PRESETS[setup.preset]
+    tok = AutoTokenizer.from_pretrained(spec["model"])
+    model = AutoModelForCausalLM.from_pretrained(spec["model"])
+    tmp = out / f"base.tmp{os.getpid()}"
+    model.save_pretrained(tmp, safe_serialization=True)
+    tok.save_pretrained(tmp)
+    (tmp / gpt.META_FILE).write_text(json.dumps({"preset": setup.preset, "model": spec["model"]}))
+    _publish(tmp, out / "base")
+    ds = load_dataset(*spec["dataset"])
+    wrap = _HFTokenizer(tok)
+    real = gpt.as_blocks(wrap.encode("".join(ds["train"]["text"])), setup.prompt_tokens)
+    test = gpt.as_blocks(wrap.encode("".join(ds["test"]["text"])), setup.prompt_tokens + setup.new_tokens)
+    tmp = out / f"data.tmp{os.getpid()}"
+    tmp.mkdir(exist_ok=True)
+    np.save(tmp / "real.npy", _pick_rows(real, min(setup.n_blocks, len(real)), "n_blocks"))
+    np.save(tmp / "test.npy", _pick_rows(test, min(setup.n_test, len(test)), "n_test"))
+    _publish(tmp, out / "data")
+
+
+def _load_model(folder: Path, device):
+    """A saved generation: the model and a tokenizer (the course's, or a hub model's)."""
+    from . import gpt
+
+    model, tok, meta = gpt.load(folder, device=device)
+    if tok is None and (folder / "tokenizer_config.json").is_file():  # pragma: no cover - paper scale
+        from transformers import AutoTokenizer
+
+        tok = _HFTokenizer(AutoTokenizer.from_pretrained(folder))
+    return model, tok, meta
 
 
 def _publish(tmp: Path, final: Path) -> None:
@@ -274,6 +363,12 @@ def example_prompt(test: np.ndarray, prompt_tokens: int) -> np.ndarray:
     return test[:1, :prompt_tokens]
 
 
+def _fraction_real(train: np.ndarray, real: np.ndarray) -> float:
+    """Fraction of training rows that are real blocks (a check that the strategy did what it says)."""
+    real_rows = {r.tobytes() for r in np.ascontiguousarray(real)}
+    return float(np.mean([r.tobytes() in real_rows for r in np.ascontiguousarray(train)]))
+
+
 # --------------------------------------------------------------------------- one generation
 def _run_generation(out: Path, setup: FinetuneSetup, seed: int, real_fraction: float, generation: int,
                     device: str | None, progress: bool, callback: Callable | None) -> None:
@@ -291,13 +386,13 @@ def _run_generation(out: Path, setup: FinetuneSetup, seed: int, real_fraction: f
     else:
         prev = np.load(_gen_dir(out, seed, real_fraction, generation - 1) / "samples.npy")
         train = strategy_for(real_fraction).training_set(real, [prev], len(real), rng)
-    model, tok, _ = gpt.load(out / "base", device=device)
+    model, tok, _ = _load_model(out / "base", device)
     label = f"seed {seed}, λ={real_fraction:g}, generation {generation}"
     gpt.train(model, train, epochs=setup.epochs, lr=setup.lr, batch_size=setup.batch_size, preset=setup.preset,
               seed=int(rng.integers(2**31)), progress=progress, desc=f"fine-tuning ({label})")
     tmp = final.with_name(final.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    gpt.save(tmp / "model", model, tok, {"seed": seed, "real_fraction": real_fraction, "generation": generation})
+    gpt.save(tmp / "model", model, tok if isinstance(tok, CharTokenizer) else None, {"seed": seed, "real_fraction": real_fraction, "generation": generation})
     if callback is not None:
         callback(stage="trained", seed=seed, real_fraction=real_fraction, generation=generation)
     decode = dict(method=setup.decoding, num_beams=setup.num_beams, temperature=setup.temperature,
@@ -322,7 +417,7 @@ def _run_generation(out: Path, setup: FinetuneSetup, seed: int, real_fraction: f
         "distinct_1": distinct_n(texts, 1),
         "distinct_2": distinct_n(texts, 2),
         "repetition_2": repetition(texts, 2),
-        "real_in_train": float(np.mean([(row == real).all(axis=1).any() for row in train[:64]])),
+        "real_in_train": _fraction_real(train, real),
     }
     np.save(tmp / "train.npy", train)
     np.save(tmp / "samples.npy", samples)
@@ -468,3 +563,75 @@ def save_tables(results: FinetuneResults, folder) -> list[Path]:
         getattr(results, name).to_csv(path, index=False)
         paths.append(path)
     return paths
+
+
+# --------------------------------------------------------------------------- explorer
+def explorer(results: FinetuneResults):
+    """Pick an arm (real fraction) and a generation: the paper's Fig. 1 histogram and Example 1 text.
+
+    Left: per-sequence perplexity (under the generation-0 model) of the chosen
+    generation's training data against generation 0's real data. Right: the
+    real-test perplexity of every generation of every arm in the run, the chosen
+    point marked. Below: the fixed prompt's continuation by that generation.
+    Only arms and generations that the run computed can be chosen.
+    """
+    import matplotlib.pyplot as plt
+
+    from .widgets import Explorer, dropdown, int_slider
+
+    arms = sorted(set(results.history["real_fraction"]))
+    if not arms:
+        raise ValueError("`results` holds no finished generation yet; run() first.")
+    g_max = int(results.history["generation"].max())
+    test = results.metric("test_ppl")
+
+    def draw(real_fraction, generation):
+        have = set(results.ppl.query("real_fraction == @real_fraction")["generation"])
+        g = min(generation, max(have))
+        cur = results.ppl.query("real_fraction == @real_fraction and generation == @g")["ppl"].to_numpy()
+        ref = results.ppl.query("real_fraction == @real_fraction and generation == 0")["ppl"].to_numpy()
+        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.8))
+        bins = np.geomspace(max(1.0, min(cur.min(), ref.min()) * 0.9), max(cur.max(), ref.max()) * 1.1, 40)
+        a.hist(ref, bins=bins, alpha=0.5, color="0.5", label="generation 0 (real blocks)")
+        a.hist(cur, bins=bins, alpha=0.6, color="C3", label=f"generation {g}")
+        a.set_xscale("log")
+        a.set_xlabel("perplexity under the generation-0 model")
+        a.set_ylabel("training sequences")
+        a.set_title(f"λ = {real_fraction:g}: training data of generation {g}")
+        a.legend()
+        for lam, sub in test.groupby("real_fraction"):
+            b.plot(sub["generation"], sub["mean"], "o-", label=f"λ = {lam:g}")
+        row = test.query("real_fraction == @real_fraction and generation == @g")
+        b.plot(row["generation"], row["mean"], "o", ms=14, mfc="none", mec="k")
+        b.set_xlabel("generation")
+        b.set_ylabel("perplexity of real test text")
+        b.set_title("real-test perplexity per generation")
+        b.legend()
+        if g != generation:
+            from .plots import annotate
+
+            annotate(b, f"generation {generation} not run for λ = {real_fraction:g}; showing {g}")
+        ex = results.examples.query("real_fraction == @real_fraction and generation == @g")["text"]
+        text = ex.iloc[0] if len(ex) else ""
+        fig.text(0.01, -0.06, f"generation {g} continues the prompt: " + text.replace("\n", " ⏎ "),
+                 fontsize=9, family="monospace")
+        fig.tight_layout()
+        return fig, {"generation": g, "median_ppl": float(np.median(cur)), "text": text}
+
+    controls = {"real_fraction": dropdown("real fraction λ", arms, arms[0]),
+                "generation": int_slider("generation", g_max, 0, g_max)}
+    return Explorer(controls, draw, title="Recursive fine-tuning: what each generation trained on")
+
+
+def default_run_dir(setup: FinetuneSetup, name: str = "06") -> Path:
+    """A run folder in the course cache named after the settings (on Colab: in Google Drive when mounted).
+
+    Different settings get different folders, so changing a setting starts a new
+    run while re-running the same settings resumes the old one.
+    """
+    import hashlib
+
+    from .runtime import cache_dir
+
+    digest = hashlib.sha1(json.dumps(asdict(setup), sort_keys=True).encode()).hexdigest()[:8]
+    return cache_dir("runs", f"{name}-{setup.preset}-{digest}")

@@ -154,7 +154,8 @@ def build_model(vocab_size: int, preset: str | Preset = "cpu", *, seed: int = 0,
     config = GPT2Config(vocab_size=vocab_size, n_positions=p.block_size, n_embd=p.n_embd,
                         n_layer=p.n_layer, n_head=p.n_head, resid_pdrop=p.dropout,
                         embd_pdrop=p.dropout, attn_pdrop=p.dropout, bos_token_id=None,
-                        eos_token_id=None, pad_token_id=None, loss_type="ForCausalLM")
+                        eos_token_id=None, pad_token_id=None, loss_type="ForCausalLM",
+                        activation_function="gelu_pytorch_tanh")  # fused tanh-GELU kernel: same math, faster
     with _seeded(seed):
         model = GPT2LMHeadModel._from_config(config, attn_implementation="sdpa")
     return model.to(device)
@@ -230,7 +231,7 @@ def lm_loss(model, x: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     Position ``t`` predicts token ``t + 1``; the first token of each row is
     context only. ``reduction="none"`` returns the per-token losses (batch × T-1).
     """
-    logits = model(input_ids=x).logits[:, :-1]
+    logits = model(input_ids=x, use_cache=False).logits[:, :-1]
     targets = x[:, 1:]
     loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1), reduction=reduction)
     return loss if reduction == "mean" else loss.view(targets.shape)
@@ -262,6 +263,28 @@ def sequence_nll(model, blocks, *, batch_size: int = 64, device: str | None = No
         x = torch.from_numpy(blocks[i:i + batch_size]).to(device)
         out.append(lm_loss(model, x, reduction="none").mean(dim=1).double().cpu().numpy())
     model.train(was_training)
+    return np.concatenate(out)
+
+
+@torch.no_grad()
+def continuation_nll(model, prompts, continuations, *, batch_size: int = 64) -> np.ndarray:
+    """Mean NLL (nats/token) of each row of ``continuations`` given its prompt: how likely the model finds
+    the text it (or anyone) wrote after each prompt. ``np.exp`` gives a perplexity."""
+    prompts = _check_tokens("prompts", prompts, model.config.vocab_size, ndim=(2,))
+    continuations = _check_tokens("continuations", continuations, model.config.vocab_size, ndim=(2,))
+    if len(prompts) != len(continuations):
+        raise ValueError(f"`prompts` and `continuations` must have the same number of rows "
+                         f"({len(prompts)} != {len(continuations)}).")
+    full = np.concatenate([prompts, continuations], axis=1)
+    if full.shape[1] > block_size_of(model):
+        raise ValueError(f"prompt + continuation must fit the block size {block_size_of(model)} (got {full.shape[1]}).")
+    device = model_device(model)
+    model.eval()
+    p = prompts.shape[1]
+    out = []
+    for i in range(0, len(full), batch_size):
+        losses = lm_loss(model, torch.from_numpy(full[i:i + batch_size]).to(device), reduction="none")
+        out.append(losses[:, p - 1:].mean(dim=1).double().cpu().numpy())
     return np.concatenate(out)
 
 
@@ -600,6 +623,72 @@ def base_model(preset: str = "cpu", *, seed: int = 0, steps: int | None = None, 
     meta = {"preset": preset, "seed": seed, "steps": steps, "parameters": count_parameters(model),
             "valid_loss": float(log["valid_loss"].dropna().iloc[-1]), "complete": True,
             "log": log.dropna().to_dict(orient="list")}
-    if cache and text is None:
-        save(folder, model, tok, meta)
+    if cache and text is None:  # write aside, then move into place: parallel notebooks never see half a model
+        import os
+        import shutil
+
+        tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+        save(tmp, model, tok, meta)
+        if folder.exists() and not (folder / META_FILE).is_file():
+            shutil.rmtree(folder, ignore_errors=True)  # a leftover from an older, interrupted save
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process got there first with the same model
+            shutil.rmtree(tmp, ignore_errors=True)
     return model, tok, meta
+
+
+# --------------------------------------------------------------------------- explorer
+def next_token_distribution(model, tok: CharTokenizer, prompt: str, *, temperature: float = 1.0,
+                            top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
+    """Probabilities of every next character after ``prompt`` under a decoding setting."""
+    ids = tok.encode(prompt, errors="ignore")[-block_size_of(model):]
+    if len(ids) == 0:
+        raise ValueError("`prompt` must contain at least one character of the vocabulary.")
+    with torch.no_grad():
+        logits = model(input_ids=torch.from_numpy(ids)[None].to(model_device(model))).logits[0, -1].float()
+    return torch.softmax(filter_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p), -1).cpu().numpy()
+
+
+def decoding_explorer(model, tok: CharTokenizer, prompt: str, *, new_tokens: int = 120, n_show: int = 20):
+    """An explorer of temperature, top-k and top-p: the next-character distribution and a sample.
+
+    Moving a slider recomputes the distribution of the character that follows
+    ``prompt`` (bars, the ``n_show`` likeliest under temperature 1 in grey, the
+    decoding setting in colour) and samples ``new_tokens`` characters with seed 0.
+    ``top_k = 0`` and ``top_p = 1`` switch those filters off.
+    """
+    import matplotlib.pyplot as plt
+
+    from .widgets import Explorer, float_slider, int_slider
+
+    base = next_token_distribution(model, tok, prompt)
+    order = np.argsort(base)[::-1][:n_show]
+    labels = [repr(tok.chars[i])[1:-1] or "␣" for i in order]
+    prompt_ids = tok.encode(prompt, errors="ignore")[None, -(block_size_of(model) // 2):]
+
+    def draw(temperature, top_k, top_p):
+        k = int(top_k) or None
+        p = None if top_p >= 1.0 else float(top_p)
+        probs = next_token_distribution(model, tok, prompt, temperature=temperature, top_k=k, top_p=p)
+        text = tok.decode(generate(model, prompt_ids, new_tokens, temperature=temperature, top_k=k, top_p=p,
+                                   seed=0)[0])
+        fig, ax = plt.subplots(figsize=(9, 3.6))
+        x = np.arange(len(order))
+        ax.bar(x - 0.2, base[order], width=0.4, color="0.7", label="temperature 1, no filter")
+        ax.bar(x + 0.2, probs[order], width=0.4, color="C0", label="this setting")
+        ax.set_xticks(x, labels)
+        ax.set_ylabel("probability of the next character")
+        kept = int(np.count_nonzero(probs > 0))
+        ax.set_title(f"next character after the prompt · temperature {temperature:.2f}, top-k {k or 'off'}, "
+                     f"top-p {p or 'off'} · {kept} characters possible")
+        ax.legend(loc="upper right")
+        shown = text if len(text) <= 120 else text[:117] + "..."
+        fig.text(0.01, -0.08, "sample: " + shown.replace("\n", " ⏎ "), fontsize=9, family="monospace")
+        fig.tight_layout()
+        return fig, {"probs": probs, "text": text, "kept": kept}
+
+    controls = {"temperature": float_slider("temperature", 1.0, 0.1, 2.0, 0.05),
+                "top_k": int_slider("top-k (0 = off)", 0, 0, tok.vocab_size),
+                "top_p": float_slider("top-p (1 = off)", 1.0, 0.05, 1.0, 0.05)}
+    return Explorer(controls, draw, title="Decoding: temperature, top-k and top-p")

@@ -24,7 +24,6 @@ variance divided by the real distribution's variance (1 = healthy, 0 = collapsed
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +65,12 @@ def real_variance(model: str) -> float:
     return float(mixture_variance(w, mu, var)[0])
 
 
+def real_minority_mass() -> float:
+    """P(x > MINORITY_THRESHOLD) under the real mixture (the minority mass the models should keep)."""
+    w, mu, var = _mixture_truth_arrays(1)
+    return float(_minority_mass(w, mu, var)[0])
+
+
 def _mixture_sample(rng, w, mu, var, k, temperature=1.0):
     """k draws per chain from mixtures with params (C, 2); spread scaled by temperature."""
     comp = (rng.random((w.shape[0], k)) < w[:, 1:2]).astype(np.intp)
@@ -92,6 +97,29 @@ def _em(x, w, mu, var, steps):
         var = np.where(nk > 1e-9, np.maximum(var_new, VAR_FLOOR), var)
         w = nk / n
     return w, mu, var
+
+
+def subsample_indices(rng: np.random.Generator, n_chains: int, pool_size: int, k: int) -> np.ndarray:
+    """``k`` distinct indices in ``range(pool_size)`` per chain, uniform over k-subsets: shape (n_chains, k).
+
+    Small pools use random keys (cost ∝ pool size); large pools draw with
+    replacement and redraw duplicates until none are left (cost ∝ k log k). Both
+    treat every index alike, so every k-subset is equally likely.
+    """
+    if not 1 <= k <= pool_size:
+        raise ValueError(f"`k` must be in [1, pool_size={pool_size}] (got {k}).")
+    if pool_size < 4 * k:
+        keys = rng.random((n_chains, pool_size))
+        return np.argpartition(keys, k - 1, axis=1)[:, :k]
+    idx = np.sort(rng.integers(0, pool_size, size=(n_chains, k)), axis=1)
+    while True:
+        dup = np.zeros_like(idx, dtype=bool)
+        dup[:, 1:] = idx[:, 1:] == idx[:, :-1]
+        n_dup = int(dup.sum())
+        if not n_dup:
+            return idx
+        idx[dup] = rng.integers(0, pool_size, size=n_dup)
+        idx.sort(axis=1)
 
 
 def _gaussian_fit(x):
@@ -275,8 +303,7 @@ def _explicit_chains(model, strategy, c, generations, m, lam, fresh_real, tau, r
             if strategy == "accumulate":
                 train = pool[:, :n_pool]
             else:
-                keys = rng.random((c, n_pool))
-                idx = np.argpartition(keys, m - 1, axis=1)[:, :m]
+                idx = subsample_indices(rng, c, n_pool, m)
                 train = np.take_along_axis(pool[:, :n_pool], idx, axis=1)
         else:
             parts = []
@@ -288,7 +315,7 @@ def _explicit_chains(model, strategy, c, generations, m, lam, fresh_real, tau, r
                 elif k_real == m:
                     parts.append(real)
                 else:
-                    idx = np.argpartition(rng.random((c, m)), k_real - 1, axis=1)[:, :k_real]
+                    idx = subsample_indices(rng, c, m, k_real)
                     parts.append(np.take_along_axis(real, idx, axis=1))
             train = np.concatenate(parts, axis=1)
         params.append(fit(train, prev))
@@ -503,9 +530,11 @@ def phase_diagram(real_fractions=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5), sample_sizes=(
     """The spread kept after G generations over real fraction λ × sample size M.
 
     Returns a tidy table with columns ``real_fraction, sample_size,
-    effective_real_fraction, spread`` (median over chains of σ²_G / σ²_real),
-    ``collapsed`` (fraction of chains below 1% of the real spread) and ``stable``
-    (median spread ≥ ``threshold``).
+    effective_real_fraction, spread`` (median over chains of σ²_G / σ²_0, the
+    spread kept since generation 0, which was fitted on real data: so a small M's
+    own estimation noise is not counted as collapse), ``spread_vs_real`` (median
+    σ²_G / σ²_real), ``collapsed`` (fraction of chains below 1% of their
+    generation-0 spread) and ``stable`` (median spread kept ≥ ``threshold``).
     """
     lams = [check_fraction("real_fractions", x) for x in np.atleast_1d(real_fractions)]
     ms = [check_int("sample_sizes", x, low=2) for x in np.atleast_1d(sample_sizes)]
@@ -519,10 +548,13 @@ def phase_diagram(real_fractions=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5), sample_sizes=(
             r = simulate_mixing(model, strategy, n_chains=n_chains, generations=generations, sample_size=m,
                                 real_fraction=lam, fresh_real=fresh_real and lam > 0, temperature=temperature,
                                 seed=seed)
-            last = r.spread[:, -1]
-            med = float(np.median(last))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kept = r.spread[:, -1] / r.spread[:, 0]
+            kept = np.where(np.isfinite(kept), kept, 1.0)  # a chain with zero spread at generation 0 stays at 0
+            med = float(np.median(kept))
             rows.append(dict(real_fraction=lam, sample_size=m, effective_real_fraction=round(lam * m) / m,
-                             spread=med, collapsed=float(np.mean(last < 0.01)), stable=med >= threshold))
+                             spread=med, spread_vs_real=float(np.median(r.spread[:, -1])),
+                             collapsed=float(np.mean(kept < 0.01)), stable=med >= threshold))
     out = pd.DataFrame(rows)
     out.attrs.update(model=model, generations=generations, threshold=threshold, fresh_real=fresh_real,
                      n_chains=n_chains, temperature=temperature)
@@ -555,7 +587,7 @@ def plot_phase_diagram(table: pd.DataFrame, *, ax=None, threshold: float | None 
             star = "*" if abs(eff.loc[m, lam] - lam) > 1e-9 else ""
             labels[i, j] = f"{grid.iloc[i, j]:.2f}{star}"
     sns.heatmap(shown, annot=labels, fmt="", cmap="rocket", vmin=0.0, vmax=1.2, ax=ax,
-                cbar_kws={"label": "spread kept (median σ²_G / σ²_real)"}, annot_kws={"fontsize": 8})
+                cbar_kws={"label": "spread kept (median σ²_G / σ²_0)"}, annot_kws={"fontsize": 8})
     for i in range(grid.shape[0]):
         for j in range(grid.shape[1]):
             if grid.iloc[i, j] >= threshold:
@@ -571,8 +603,40 @@ def plot_phase_diagram(table: pd.DataFrame, *, ax=None, threshold: float | None 
 
 
 # --------------------------------------------------------------------------- the explorer
+EXPLORER_WORK_BUDGET = 4e7  # mixture EM point-updates per redraw (about 1 s on a loaded core)
+EXPLORER_MIN_CHAINS = 16
+
+
+def mixture_work(strategy: str, n_chains: int, sample_size: int, generations: int) -> float:
+    """EM point-updates needed by the mixture simulation (the cost that matters for it):
+    the training sets hold M items per generation, or (g+1)·M for ``accumulate``."""
+    g, m = generations, sample_size
+    items = m * (g + 1) * (g + 2) / 2 if strategy == "accumulate" else m * (g + 1)
+    return float(n_chains) * items * EM_STEPS_WARM
+
+
+def explorer_chains(model: str, strategy: str, n_chains: int, sample_size: int, generations: int,
+                    budget: float = EXPLORER_WORK_BUDGET) -> int:
+    """Chains the explorer can afford: ``n_chains``, halved (down to 16) while the mixture's
+    work exceeds ``budget``. Raises ``ValueError`` (shown as a message by the explorer)
+    when even 16 chains are too slow to stay interactive."""
+    if model != "mixture":
+        return n_chains
+    c = n_chains
+    while c > EXPLORER_MIN_CHAINS and mixture_work(strategy, c, sample_size, generations) > budget:
+        c = max(EXPLORER_MIN_CHAINS, c // 2)
+    work = mixture_work(strategy, c, sample_size, generations)
+    if work > budget:
+        seconds = work / EXPLORER_WORK_BUDGET
+        raise ValueError(f"the mixture with '{strategy}', M = {sample_size} and {generations} generations "
+                         f"refits on up to {sample_size * (generations + 1):,} items per chain: about "
+                         f"{seconds:.0f}× too slow to redraw interactively. Lower `sample size M` or "
+                         f"`generations`, or pick the Gaussian model (exact and fast).")
+    return c
+
+
 def _draw_explorer(*, model, strategy, real_fraction, fresh_real, sample_size, generations, temperature,
-                   n_chains, seed, floor=1e-4):
+                   n_chains, seed, floor=1e-4, extra_notes=()):
     """Build the explorer's figure; returns (figure, result dict). Pure function of its inputs."""
     import matplotlib.pyplot as plt
 
@@ -598,12 +662,12 @@ def _draw_explorer(*, model, strategy, real_fraction, fresh_real, sample_size, g
     kind = ("fresh" if fresh_real else "fixed") + " real data"
     what = f"{strategy}, λ = {eff:.3g} ({kind})" if uses_lam else strategy
     ax.set_title(f"{model}: {what}, M = {sample_size}, τ = {temperature:g}")
-    notes = []
+    notes = list(extra_notes)
     if uses_lam and abs(eff - real_fraction) > 1e-9:
         notes.append(f"λM = {real_fraction * sample_size:.3g} is not whole: using "
                      f"{int(round(eff * sample_size))} real of {sample_size} (λ = {eff:.3g})")
     if not uses_lam:
-        notes.append("the real-fraction slider only affects strategy 'real_fraction'")
+        notes.append(f"λ is not used by '{strategy}' (only by 'real_fraction')")
     elif eff == 0:
         notes.append("no real items: this is 'replace'")
     elif eff == 1:
@@ -619,7 +683,7 @@ def _draw_explorer(*, model, strategy, real_fraction, fresh_real, sample_size, g
     if notes:
         ax.text(0.02, 0.03, "\n".join(notes), transform=ax.transAxes, fontsize=8, va="bottom", ha="left",
                 color="firebrick", bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="firebrick", alpha=0.9))
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=7, loc="lower right", framealpha=0.8)
 
     # right: the real density and the final models of a few chains
     x = np.linspace(-4, 6, 240) if model == "mixture" else np.linspace(-4, 4, 240)
@@ -629,22 +693,27 @@ def _draw_explorer(*, model, strategy, real_fraction, fresh_real, sample_size, g
         p_real = np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi)
     ax2.plot(x, p_real, color="black", lw=2, label="real")
     n_show = min(5, res.n_chains)
+    dx = x[1] - x[0]
+    spikes = []
     for i in range(n_show):
         if model == "mixture":
             w, mu, var = (a[i] for a in res.params)
-            s = temperature * np.sqrt(var)
-            dens = (w[:, None] * np.exp(-0.5 * ((x - mu[:, None]) / s[:, None]) ** 2)
-                    / (np.sqrt(2 * np.pi) * s[:, None])).sum(0)
         else:
-            s = temperature * math.sqrt(max(res.spread[i, -1], 1e-300))
-            dens = np.exp(-0.5 * ((x - res.mean[i, -1]) / s) ** 2) / (math.sqrt(2 * math.pi) * s)
+            w, mu, var = np.ones(1), res.mean[i, -1:], res.spread[i, -1:]
+        sd = temperature * np.sqrt(np.maximum(var, 1e-300))
+        wide = sd >= dx  # a component narrower than the grid is drawn as a spike (a collapsed mode)
+        dens = (w[wide, None] * np.exp(-0.5 * ((x - mu[wide, None]) / sd[wide, None]) ** 2)
+                / (np.sqrt(2 * np.pi) * sd[wide, None])).sum(0)
         ax2.plot(x, np.minimum(dens, 5 * p_real.max()), color="C1", lw=1, alpha=0.8,
                  label=f"generation {generations}, {n_show} chains" if i == 0 else None)
+        spikes += [m for m, ok, wk in zip(mu[~wide], wide[~wide], w[~wide]) if wk > 0.01]
+    if spikes:
+        ax2.vlines(spikes, 0, 1.55 * p_real.max(), color="firebrick", lw=1.2, label="collapsed to a point")
     ax2.set_ylim(0, 1.6 * p_real.max())
     ax2.set_xlabel("x")
-    ax2.set_title("what the models sample at the last generation")
+    ax2.set_title("final models vs the real density")
     ax2.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.075, right=0.985, bottom=0.14, top=0.9, wspace=0.18)  # tight_layout costs ~100 ms
     result = dict(generations=gens, median=q[2], q05=q[0], q95=q[4], final_median=final_med, collapsed=collapsed,
                   effective_real_fraction=eff, notes=notes, label=res.label)
     return fig, result
@@ -683,7 +752,10 @@ def mix_explorer(*, model: str = "gaussian", strategy: str = "real_fraction", re
     }
 
     def draw(**v):
-        return _draw_explorer(n_chains=chains[v["model"]], seed=seed, **v)
+        want = chains[v["model"]]
+        c = explorer_chains(v["model"], v["strategy"], want, v["sample_size"], v["generations"])
+        extra = [f"{c} chains instead of {want} to stay interactive"] if c < want else []
+        return _draw_explorer(n_chains=c, seed=seed, extra_notes=extra, **v)
 
     return Explorer(controls, draw, title="Mix-ratio explorer: how much real data keeps the model alive?",
                     auto_draw=auto_draw)

@@ -1,0 +1,139 @@
+"""Command-line entry point: run the course's GPT experiments outside Jupyter.
+
+Examples::
+
+    collapse-kit train --preset cpu                      # pre-train (or find) the base GPT
+    collapse-kit finetune --preset cpu --generations 5 --real-fraction 0 0.1 --seeds 0 --out runs/cpu
+    collapse-kit finetune --preset gpu --real-fraction 0.1 --seeds 3 --out runs/gpu   # one (arm, seed) per process
+    collapse-kit finetune --preset opt-125m ...          # paper scale: needs internet, `datasets` and a GPU
+
+``finetune`` resumes a run folder after its last complete generation, then
+writes tidy tables (``results/history.csv``, ``examples.csv``, ``ppl.csv``) and
+plots (``results/test_ppl.png``, ``results/ppl_hist.png``) that lesson 06 can
+load with :func:`collapse_kit.finetune.load_results`. Several processes may
+share one ``--out`` folder (different arms or seeds, e.g. one per GPU).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="collapse-kit", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="pre-train the base GPT of a preset (cached)")
+    t.add_argument("--preset", default="cpu", help="tiny, cpu, gpu or gpu-large (default: cpu)")
+    t.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
+    t.add_argument("--out", default=None, help="also save the model here")
+
+    f = sub.add_parser("finetune", help="recursive fine-tuning over generations (Shumailov et al. 2024)")
+    f.add_argument("--preset", default="cpu", help="tiny, cpu, gpu, gpu-large, or opt-125m (paper scale)")
+    f.add_argument("--generations", type=int, default=5, help="generations after generation 0 (default 5)")
+    f.add_argument("--real-fraction", type=float, nargs="+", default=[0.0, 0.1],
+                   help="one arm per value: fraction of real blocks kept (default: 0 0.1)")
+    f.add_argument("--seeds", type=int, nargs="+", default=[0])
+    f.add_argument("--out", required=True, help="run folder (created; re-running resumes)")
+    f.add_argument("--base-steps", type=int, default=None, help="pre-training steps of the base model")
+    f.add_argument("--n-blocks", type=int, default=256, help="real task blocks = training-set size")
+    f.add_argument("--n-test", type=int, default=256, help="real test blocks")
+    f.add_argument("--prompt-tokens", type=int, default=64)
+    f.add_argument("--new-tokens", type=int, default=64)
+    f.add_argument("--epochs", type=float, default=3.0)
+    f.add_argument("--lr", type=float, default=1e-3)
+    f.add_argument("--batch-size", type=int, default=16)
+    f.add_argument("--decoding", default="beam", help="beam (default, as in the paper), sample or greedy")
+    f.add_argument("--num-beams", type=int, default=5)
+    f.add_argument("--temperature", type=float, default=1.0)
+    f.add_argument("--top-k", type=int, default=None)
+    f.add_argument("--top-p", type=float, default=None)
+    f.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
+    f.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's)")
+    f.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def _plots(results, folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from .plots import plot_history
+
+    paths = []
+    fig, ax = plt.subplots(figsize=(6, 4))
+    plot_history(results.history, "test_ppl", hue="strategy", ax=ax,
+                 title="Perplexity of real test text per generation")
+    ax.set_ylabel("mean per-sequence perplexity (real test)")
+    paths.append(folder / "test_ppl.png")
+    fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    g = sns.displot(data=results.ppl, x="ppl", hue="generation", col="real_fraction", kind="hist",
+                    log_scale=True, element="step", fill=False, common_norm=False, stat="density",
+                    palette="viridis", height=3.5)
+    g.set_axis_labels("perplexity under the generation-0 model", "density")
+    g.figure.suptitle("Training data of each generation, scored by generation 0 (cf. Shumailov et al. Fig. 1)",
+                      y=1.04)
+    paths.append(folder / "ppl_hist.png")
+    g.figure.savefig(paths[-1], dpi=120, bbox_inches="tight")
+    plt.close(g.figure)
+    return paths
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status (0 on success)."""
+    args = _parser().parse_args(argv)
+    if args.command == "train":
+        from . import gpt
+
+        start = time.perf_counter()
+        model, tok, meta = gpt.base_model(args.preset, seed=args.seed, steps=args.steps, device=args.device)
+        print(f"{args.preset}: {meta['parameters']:,} parameters, {meta['steps']} steps, "
+              f"validation loss {meta['valid_loss']:.4f} ({time.perf_counter() - start:.1f} s)")
+        if args.out:
+            gpt.save(args.out, model, tok, meta)
+            print(f"saved to {args.out}")
+        return 0
+
+    from . import finetune as ft
+
+    if args.preset in ft.PAPER_PRESETS:
+        try:
+            ft.check_paper_requirements(args.preset)
+        except RuntimeError as exc:
+            print(f"collapse-kit: {exc}", file=sys.stderr)
+            return 2
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        setup = ft.FinetuneSetup(preset=args.preset, base_steps=args.base_steps, n_blocks=args.n_blocks,
+                                 n_test=args.n_test, prompt_tokens=args.prompt_tokens, new_tokens=args.new_tokens,
+                                 epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, decoding=args.decoding,
+                                 num_beams=args.num_beams, temperature=args.temperature, top_k=args.top_k,
+                                 top_p=args.top_p)
+    except (ValueError, TypeError) as exc:
+        print(f"collapse-kit: {exc}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    results = ft.run(args.out, generations=args.generations, real_fractions=args.real_fraction, seeds=args.seeds,
+                     setup=setup, device=args.device, progress=not args.quiet)
+    folder = Path(args.out) / "results"
+    paths = ft.save_tables(results, folder) + _plots(results, folder)
+    table = results.metric("test_ppl").pivot(index="generation", columns="real_fraction", values="mean")
+    print("mean perplexity of real test text (columns: real fraction λ):")
+    print(table.round(3).to_string())
+    print(f"done in {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,219 @@
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import pytest
+import torch
+
+torch.set_num_threads(1)  # the CI machine has 2 shared cores; one thread per test process avoids thrashing
+
+from collapse_kit import gpt
+from collapse_kit.tokenizer import CharTokenizer
+
+TEXT = ("To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n"
+        "The slings and arrows of outrageous fortune,\nOr to take arms against a sea of troubles\n") * 20
+SMALL = gpt.get_preset("tiny", n_layer=1, n_embd=32, n_head=2, block_size=64)
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return CharTokenizer.fit(TEXT)
+
+
+@pytest.fixture(scope="module")
+def trained(tok):
+    model = gpt.build_model(tok.vocab_size, SMALL, seed=0, device="cpu")
+    log = gpt.train(model, tok.encode(TEXT), steps=60, batch_size=8, preset=SMALL,
+                    valid=tok.encode(TEXT[:1000]), seed=0, eval_every=20)
+    return model, log
+
+
+def test_build_model_seeded_and_leaves_global_rng_alone():
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a = gpt.build_model(20, SMALL, seed=1, device="cpu")
+    after = torch.rand(1)
+    assert torch.equal(before, after)  # building did not consume the caller's random numbers
+    b = gpt.build_model(20, SMALL, seed=1, device="cpu")
+    c = gpt.build_model(20, SMALL, seed=2, device="cpu")
+    wa, wb, wc = (m.transformer.wte.weight for m in (a, b, c))
+    assert torch.equal(wa, wb) and not torch.equal(wa, wc)
+    assert a.config._attn_implementation == "sdpa"
+    assert gpt.block_size_of(a) == 64
+    # 32-dim, 1 layer: embeddings (20 + 64) * 32 + one block 12 * 32^2 + biases/LayerNorms
+    assert 12_000 < gpt.count_parameters(a) < 20_000
+
+
+def test_presets_and_validation():
+    assert set(gpt.PRESETS) >= {"tiny", "cpu", "gpu", "gpu-large"}
+    assert gpt.PRESETS["cpu"].n_embd < gpt.PRESETS["gpu"].n_embd < gpt.PRESETS["gpu-large"].n_embd
+    with pytest.raises(ValueError, match="preset"):
+        gpt.get_preset("huge")
+    with pytest.raises(ValueError, match="vocab_size"):
+        gpt.build_model(1, SMALL)
+
+
+def test_autocast_dtype_by_capability():
+    assert gpt.autocast_dtype("cpu") is None
+    assert gpt.autocast_dtype("mps") is None
+    assert gpt.autocast_dtype("cuda", capability=(8, 0)) is torch.bfloat16  # A100
+    assert gpt.autocast_dtype("cuda", capability=(9, 0)) is torch.bfloat16  # H100
+    assert gpt.autocast_dtype("cuda", capability=(7, 5)) is torch.float16   # T4 (Colab): fp16 + loss scaling
+    with pytest.raises(ValueError, match="device"):
+        gpt.autocast_dtype("tpu")
+
+
+def test_lr_schedule():
+    kw = dict(lr=1.0, warmup=10, steps=110, min_lr_ratio=0.1)
+    assert gpt.lr_at(0, **kw) == pytest.approx(0.1)
+    assert gpt.lr_at(9, **kw) == pytest.approx(1.0)
+    assert gpt.lr_at(10, **kw) == pytest.approx(1.0)
+    assert gpt.lr_at(60, **kw) == pytest.approx(0.55)
+    assert gpt.lr_at(110, **kw) == pytest.approx(0.1)
+    lrs = [gpt.lr_at(s, **kw) for s in range(10, 111)]
+    assert all(x >= y for x, y in zip(lrs, lrs[1:]))
+
+
+def test_training_learns_and_is_deterministic(tok, trained):
+    model, log = trained
+    assert list(log.columns) == ["step", "lr", "train_loss", "valid_loss"]
+    assert len(log) == 60
+    first, last = log["train_loss"].iloc[:5].mean(), log["train_loss"].iloc[-5:].mean()
+    assert last < first - 0.5, (first, last)
+    assert log["valid_loss"].notna().sum() >= 2
+    # the same seed gives the same run, weight for weight; another seed does not
+    runs = []
+    for seed in (5, 5, 6):
+        m = gpt.build_model(tok.vocab_size, SMALL, seed=0, device="cpu")
+        runs.append((gpt.train(m, tok.encode(TEXT), steps=8, batch_size=4, preset=SMALL, seed=seed), m))
+    assert np.array_equal(runs[0][0]["train_loss"].to_numpy(), runs[1][0]["train_loss"].to_numpy())
+    assert not np.array_equal(runs[0][0]["train_loss"].to_numpy(), runs[2][0]["train_loss"].to_numpy())
+    for p, q in zip(runs[0][1].parameters(), runs[1][1].parameters()):
+        assert torch.equal(p, q)
+
+
+def test_train_on_blocks_with_epochs_and_errors(tok):
+    model = gpt.build_model(tok.vocab_size, SMALL, seed=0, device="cpu")
+    blocks = gpt.as_blocks(tok.encode(TEXT), 32)
+    log = gpt.train(model, blocks[:20], epochs=1.5, batch_size=8, preset=SMALL)
+    assert len(log) == int(np.ceil(1.5 * 20 / 8))
+    with pytest.raises(ValueError, match="epochs"):
+        gpt.train(model, tok.encode(TEXT), epochs=1)
+    with pytest.raises(ValueError, match="steps"):
+        gpt.train(model, blocks, steps=0)
+    with pytest.raises(TypeError, match="integer token ids"):
+        gpt.train(model, blocks.astype(float), steps=1)
+    with pytest.raises(ValueError, match="outside"):
+        gpt.train(model, blocks + 1000, steps=1)
+
+
+def test_perplexity_matches_the_loss(tok, trained):
+    model, _ = trained
+    blocks = gpt.as_blocks(tok.encode(TEXT), 64)[:6]
+    nll = gpt.sequence_nll(model, blocks, batch_size=4)
+    with torch.no_grad():
+        manual = gpt.lm_loss(model, torch.from_numpy(blocks), reduction="none").mean(dim=1).numpy()
+    assert np.allclose(nll, manual, atol=1e-5)
+    assert np.allclose(gpt.perplexity(model, blocks), np.exp(nll))
+    # an untrained model is close to uniform: perplexity about the vocabulary size
+    fresh = gpt.build_model(tok.vocab_size, SMALL, seed=3, device="cpu")
+    assert 0.6 * tok.vocab_size < gpt.perplexity(fresh, blocks).mean() < 1.6 * tok.vocab_size
+    # the trained model finds its training text far likelier than shuffled text
+    shuffled = np.random.default_rng(0).permutation(blocks.ravel()).reshape(blocks.shape)
+    assert gpt.perplexity(model, blocks).mean() < 0.5 * gpt.perplexity(model, shuffled).mean()
+    with pytest.raises(ValueError, match="rows"):
+        gpt.sequence_nll(model, gpt.as_blocks(tok.encode(TEXT), 65))
+
+
+def test_filter_logits():
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]])
+    assert torch.isinf(gpt.filter_logits(logits, top_k=2)[0, 2:]).all()
+    assert torch.isfinite(gpt.filter_logits(logits, top_k=2)[0, :2]).all()
+    p = torch.softmax(logits, -1)[0]  # 0.64, 0.24, 0.09, 0.03
+    kept = torch.isfinite(gpt.filter_logits(logits, top_p=0.7)[0])
+    assert kept.tolist() == [True, True, False, False]
+    assert torch.isfinite(gpt.filter_logits(logits, top_p=0.5)[0]).tolist() == [True, False, False, False]
+    assert p[0] > 0.5
+    cold = torch.softmax(gpt.filter_logits(logits, temperature=0.1), -1)
+    assert cold[0, 0] > 0.99
+    with pytest.raises(ValueError, match="temperature"):
+        gpt.filter_logits(logits, temperature=0)
+    with pytest.raises(ValueError, match="top_p"):
+        gpt.filter_logits(logits, top_p=1.5)
+
+
+def test_generation_cache_seed_and_beam(tok, trained):
+    model, _ = trained
+    prompts = gpt.as_blocks(tok.encode(TEXT), 16)[:5]
+    for method in ("greedy", "sample"):
+        a = gpt.generate(model, prompts, 20, method=method, seed=1, batch_size=2)
+        b = gpt.generate(model, prompts, 20, method=method, seed=1, batch_size=2, use_cache=False)
+        assert a.shape == (5, 20) and np.array_equal(a, b), method
+    s1 = gpt.generate(model, prompts, 20, seed=1, top_k=5, top_p=0.9)
+    s2 = gpt.generate(model, prompts, 20, seed=2, top_k=5, top_p=0.9)
+    assert not np.array_equal(s1, s2)
+    beam = gpt.generate(model, prompts, 20, method="beam", num_beams=3)
+    assert beam.shape == (5, 20)
+    # beam search looks for likelier continuations than sampling at temperature 1
+    full_b = np.concatenate([prompts, beam], 1)
+    full_s = np.concatenate([prompts, s1], 1)
+    assert gpt.sequence_nll(model, full_b).mean() < gpt.sequence_nll(model, full_s).mean()
+    # sampling past the block size slides the window
+    long = gpt.generate(model, prompts[:2], 80, seed=0)
+    assert long.shape == (2, 80)
+    with pytest.raises(ValueError, match="beam"):
+        gpt.generate(model, prompts, 60, method="beam")
+    with pytest.raises(ValueError, match="method"):
+        gpt.generate(model, prompts, 5, method="nucleus")
+
+
+def test_save_load_round_trip_without_pickle(tmp_path, tok, trained):
+    model, _ = trained
+    gpt.save(tmp_path, model, tok, {"valid_loss": 1.5})
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "model.safetensors" in names
+    assert not any(n.endswith((".bin", ".pt", ".pkl", ".pth")) for n in names)
+    again, tok2, meta = gpt.load(tmp_path, device="cpu")
+    assert tok2 == tok and meta == {"valid_loss": 1.5}
+    blocks = gpt.as_blocks(tok.encode(TEXT), 64)[:3]
+    assert np.allclose(gpt.sequence_nll(again, blocks), gpt.sequence_nll(model, blocks), atol=1e-6)
+    with pytest.raises(FileNotFoundError):
+        gpt.load(tmp_path / "missing")
+
+
+def test_corpus_parts_are_disjoint_pieces():
+    text = "".join(chr(65 + i % 26) for i in range(1000))
+    parts = gpt.corpus_parts(text)
+    assert parts["pretrain"] + parts["task"] + parts["test"] == text
+    assert len(parts["pretrain"]) == 900
+    with pytest.raises(ValueError):
+        gpt.corpus_parts("short")
+
+
+def test_decoding_explorer(tok, trained):
+    model, _ = trained
+    ex = gpt.decoding_explorer(model, tok, "To be, or not", new_tokens=20)
+    n = ex.n_draws
+    assert ex.last_result["kept"] == tok.vocab_size
+    ex.controls["top_k"].value = 3
+    assert ex.n_draws == n + 1 and ex.last_result["kept"] == 3
+    cold = ex.last_result["probs"].max()
+    ex.controls["temperature"].value = 0.1
+    assert ex.last_result["probs"].max() > cold
+    ex.controls["temperature"].value = 2.0  # the extremes draw without error
+    ex.controls["top_p"].value = 0.05
+    assert ex.last_result["kept"] >= 1 and ex.last_error is None
+
+
+def test_continuation_nll(tok, trained):
+    model, _ = trained
+    blocks = gpt.as_blocks(tok.encode(TEXT), 40)[:4]
+    prompts, cont = blocks[:, :16], blocks[:, 16:]
+    got = gpt.continuation_nll(model, prompts, cont)
+    with torch.no_grad():
+        per_token = gpt.lm_loss(model, torch.from_numpy(blocks), reduction="none").numpy()
+    assert np.allclose(got, per_token[:, 15:].mean(axis=1), atol=1e-6)
+    with pytest.raises(ValueError, match="same number of rows"):
+        gpt.continuation_nll(model, prompts[:2], cont)
