@@ -56,7 +56,8 @@ class Block(nn.Module):
 
 
 class PlainGPT(nn.Module):
-    """A minimal GPT: token + position embeddings, pre-LayerNorm blocks, tied output layer."""
+    """A minimal GPT: token + position embeddings, pre-LayerNorm blocks, tied output layer,
+    initialised like GPT-2 (and nanoGPT), so that only the implementation differs."""
 
     def __init__(self, vocab_size, n_layer, n_head, n_embd, block_size):
         super().__init__()
@@ -65,6 +66,9 @@ class PlainGPT(nn.Module):
         self.blocks = nn.ModuleList(Block(n_embd, n_head, block_size) for _ in range(n_layer))
         self.ln_f = nn.LayerNorm(n_embd)
         self.apply(self._init)
+        for block in self.blocks:  # GPT-2 / nanoGPT: residual projections scaled by 1/sqrt(2 * layers)
+            for proj in (block.proj, block.mlp[2]):
+                nn.init.normal_(proj.weight, std=0.02 / math.sqrt(2 * n_layer))
 
     @staticmethod
     def _init(m):

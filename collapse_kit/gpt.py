@@ -517,16 +517,24 @@ def generate(model, prompts, max_new_tokens: int, *, method: str = "sample", tem
 
 
 def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, gen, use_cache, block):
-    """Token-by-token decoding; with ``use_cache`` each step feeds only the newest token."""
-    past, new = None, []
+    """Token-by-token decoding; with ``use_cache`` each step feeds only the newest token.
+
+    When the sequence outgrows the model's context, the uncached path looks at the
+    last ``block`` tokens; the cached path restarts its cache on the last
+    ``block // 2`` tokens (so it can go on adding tokens cheaply).
+    """
+    past, cached, new = None, 0, []
     seq = x
     for _ in range(max_new_tokens):
-        if use_cache and past is not None and seq.shape[1] <= block:
-            logits_out = model(input_ids=seq[:, -1:], cache=past, use_cache=True, logits_to_keep=1)
-        else:  # first step, no cache, or context full: run the (last block of the) sequence again
-            logits_out = model(input_ids=seq[:, -block:], use_cache=use_cache, logits_to_keep=1)
-        past = logits_out.cache if use_cache else None
-        logits = logits_out.logits[:, -1].float()
+        if use_cache and past is not None and cached < block:
+            out = model(input_ids=seq[:, -1:], cache=past, use_cache=True, logits_to_keep=1)
+            cached += 1
+        else:  # first step, no cache, or context full: run the (last part of the) sequence again
+            ctx = seq[:, -block:] if (not use_cache or seq.shape[1] <= block) else seq[:, -(block // 2):]
+            out = model(input_ids=ctx, use_cache=use_cache, logits_to_keep=1)
+            cached = ctx.shape[1]
+        past = out.cache if use_cache else None
+        logits = out.logits[:, -1].float()
         if greedy:
             nxt = logits.argmax(dim=-1, keepdim=True)
         else:
@@ -534,8 +542,6 @@ def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, ge
             nxt = torch.multinomial(probs, 1, generator=gen)
         new.append(nxt)
         seq = torch.cat([seq, nxt], dim=1)
-        if seq.shape[1] > block:
-            past = None  # the window slides: start a fresh cache on the last `block` tokens
     return torch.cat(new, dim=1)
 
 
