@@ -102,3 +102,13 @@ def check_probabilities(name: str, p, *, atol: float = 1e-8) -> np.ndarray:
 
 def check_seed(name: str, seed) -> int:
     return check_int(name, seed, low=0)
+
+
+def check_rng(seed=None, rng=None) -> np.random.Generator:
+    """The Generator to use: ``rng`` if given (it must be a numpy Generator), else a new one from
+    ``seed`` (an int >= 0; None means 0)."""
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"`rng` must be a numpy Generator (got {type(rng).__name__}).")
+        return rng
+    return np.random.default_rng(check_seed("seed", 0 if seed is None else seed))

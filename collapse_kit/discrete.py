@@ -33,19 +33,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import gamma as _gamma
 
-from ._validate import check_array, check_choice, check_float, check_fraction, check_int, check_probabilities
+from ._validate import check_array, check_choice, check_rng, check_float, check_fraction, check_int, check_probabilities
 
 DISCRETE_STRATEGIES = ("replace", "accumulate", "real_fraction")
 
 
-def _rng(seed=None, rng=None) -> np.random.Generator:
-    if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"`rng` must be a numpy Generator (got {type(rng).__name__}).")
-        return rng
-    from ._validate import check_seed
-
-    return np.random.default_rng(check_seed("seed", 0 if seed is None else seed))
 
 
 def check_counts(name: str, counts) -> np.ndarray:
@@ -270,7 +262,7 @@ def simulate_categorical(p0, *, sample_size: int, generations: int, n_chains: in
     lam = check_fraction("real_fraction", real_fraction)
     if strategy != "real_fraction" and lam != 0:
         raise ValueError(f"`real_fraction` only applies to strategy='real_fraction' (got strategy={strategy!r}).")
-    rng = _rng(seed, rng)
+    rng = check_rng(seed, rng)
     k = p0.size
     k_real = int(round(lam * m))
     label = f"real fraction {lam:g} (fresh)" if strategy == "real_fraction" else strategy
@@ -456,7 +448,7 @@ def simulate_tail_cut(p, k: int, train_sizes, *, n_reps: int = 20, seed: int | N
     q = cut_tail(p, k)
     n_reps = check_int("n_reps", n_reps, low=1)
     sizes = [check_int("train_sizes", t, low=1) for t in np.atleast_1d(train_sizes)]
-    rng = _rng(seed, rng)
+    rng = check_rng(seed, rng)
     cdf = np.cumsum(q[:k])
     cdf /= cdf[-1]
     rows = []

@@ -27,21 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._validate import check_array, check_choice, check_float, check_int, check_probabilities
+from ._validate import check_array, check_choice, check_rng, check_float, check_int, check_probabilities
 
 MIXTURE_STRATEGIES = ("replace", "accumulate")
 _VAR_FLOOR = 1e-3
 _LOG2PI = np.log(2 * np.pi)
 
 
-def _rng(seed=None, rng=None) -> np.random.Generator:
-    if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"`rng` must be a numpy Generator (got {type(rng).__name__}).")
-        return rng
-    from ._validate import check_seed
-
-    return np.random.default_rng(check_seed("seed", 0 if seed is None else seed))
 
 
 def _log_normal(x, mean, var):
@@ -124,7 +116,7 @@ def fit_gmm_batch(x, n_components: int = 2, *, n_iter: int = 60, rng: np.random.
     n_iter = check_int("n_iter", n_iter, low=1)
     if x.shape[1] < 2:
         raise ValueError(f"`x` must hold at least 2 points per data set (got {x.shape[1]}).")
-    rng = _rng(seed, rng)
+    rng = check_rng(seed, rng)
     b, n = x.shape
     if init is None:
         qs = (np.arange(k) + 0.5) / k
@@ -187,7 +179,7 @@ class GaussianMixture1D:
 
     def fit(self, data, rng: np.random.Generator | None = None) -> "GaussianMixture1D":
         x = check_array("data", data, ndim=1, min_len=2)
-        w, mu, var = fit_gmm_batch(x[None, :], self.n_components, n_iter=self.n_iter, rng=_rng(0, rng))
+        w, mu, var = fit_gmm_batch(x[None, :], self.n_components, n_iter=self.n_iter, rng=check_rng(0, rng))
         self.params_ = MixtureParams(w[0], mu[0], var[0])
         return self
 
@@ -248,7 +240,7 @@ def simulate_minority(minority_share: float = 0.1, *, sample_size: int = 100, ge
     generations = check_int("generations", generations, low=1)
     n_chains = check_int("n_chains", n_chains, low=1)
     strategy = check_choice("strategy", strategy, MIXTURE_STRATEGIES)
-    rng = _rng(seed, rng)
+    rng = check_rng(seed, rng)
     real_x = _sample_batch(np.broadcast_to(real.weights, (n_chains, 2)), np.broadcast_to(real.means, (n_chains, 2)),
                            np.broadcast_to(real.variances, (n_chains, 2)), m, rng)
     train = real_x

@@ -8,6 +8,9 @@ VENV=${VENV:-.venv}
 export COLLAPSE_KIT_QUICK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg
 export COLLAPSE_KIT_CACHE=${COLLAPSE_KIT_CACHE:-$PWD/.cache/collapse_kit}
 WORKERS=${WORKERS:-2}
+# one compute thread per test worker: two workers each running torch with 2 threads on 2 cores
+# oversubscribe the CPU and made the GPT notebooks ~15x slower
+if [ "$WORKERS" -gt 1 ]; then export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}; fi
 start=$(date +%s)
 
 echo "==> [1/2] unit tests and notebooks (nbval, quick mode, $WORKERS workers)"
