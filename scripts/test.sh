@@ -21,7 +21,7 @@ echo "==> [2/2] widgets under ipywidgets 7.7.1 (Colab)"
 bash scripts/ipywidgets7_env.sh
 IW7=${IW7_VENV:-.venv-ipywidgets7}
 # solutions only: a lesson runs the same widget code, with exercise stubs in place of answers
-mapfile -t widget_nbs < <(grep -l -E "_explorer\(|Explorer\(" solutions/*.ipynb || true)
+mapfile -t widget_nbs < <(grep -l -E "explorer\(|Explorer\(" solutions/*.ipynb || true)
 COLLAPSE_KIT_EXPECT_IPYWIDGETS=7.7.1 "$IW7/bin/python" -m pytest -n "$WORKERS" --dist loadfile --nbval-lax --nbval-current-env \
   -k "widget or explorer or ipynb" tests "${widget_nbs[@]}"
 
