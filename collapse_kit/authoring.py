@@ -99,11 +99,12 @@ def _dump(nb) -> str:
     return nbformat.writes(nb, version=4) + "\n"
 
 
-def sync(root: str | Path = ".", *, check: bool = False) -> list[str]:
+def sync(root: str | Path = ".", *, check: bool = False, only: str | None = None) -> list[str]:
     """Regenerate ``lessons/`` from ``solutions/`` (and strip ``solutions/``).
 
     With ``check=True`` nothing is written; the return value lists every file
     that differs from what the tool would write (empty when all is in sync).
+    ``only`` restricts the work to notebooks whose name starts with it (e.g. ``"02"``).
     """
     import nbformat
 
@@ -114,6 +115,9 @@ def sync(root: str | Path = ".", *, check: bool = False) -> list[str]:
     drift: list[str] = []
     expected_lessons = set()
     for sol_path in sorted(sol_dir.glob("*.ipynb")):
+        if only is not None and not sol_path.name.startswith(only):
+            expected_lessons.add(sol_path.name)
+            continue
         text = sol_path.read_text(encoding="utf-8")
         nb = nbformat.reads(text, as_version=4)
         clean_sol = _dump(strip_notebook(copy.deepcopy(nb)))
@@ -138,9 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m collapse_kit.authoring", description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     parser.add_argument("--root", default=".", help="repository root (default: current folder)")
+    parser.add_argument("--only", default=None, help="only notebooks whose name starts with this (e.g. 02)")
     args = parser.parse_args(argv)
     try:
-        drift = sync(args.root, check=args.check)
+        drift = sync(args.root, check=args.check, only=args.only)
     except AuthoringError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -42,7 +42,10 @@ def _ddof(estimator: str) -> int:
 
 
 class GaussianModel:
-    """A 1-D Gaussian with ``fit`` / ``sample`` (the loop's model protocol).
+    """A 1-D Gaussian per chain, with batched ``fit`` / ``sample`` (the loop's model protocol).
+
+    Data have shape ``(n_chains, n_items)``; after ``fit``, ``mu_`` and ``sigma2_`` have shape
+    ``(n_chains,)``.
 
     Parameters
     ----------
@@ -50,31 +53,48 @@ class GaussianModel:
         ``"mle"`` divides the sum of squares by M (biased low by (M-1)/M);
         ``"unbiased"`` divides by M - 1.
     temperature : float > 0
-        Samples are drawn with standard deviation ``temperature * sigma``:
-        below 1 the model under-disperses (sampling bias, lesson 04).
+        Samples are drawn with standard deviation ``temperature * sigma``: below 1 the
+        model under-disperses (a sampling bias, lesson 04). This scales the standard
+        deviation; a language model's temperature divides the logits (lesson 05).
     """
 
     def __init__(self, estimator: str = "mle", temperature: float = 1.0):
         self.estimator = check_choice("estimator", estimator, ESTIMATORS)
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True)
-        self.mu_: float | None = None
-        self.sigma2_: float | None = None
+        self.mu_: np.ndarray | None = None
+        self.sigma2_: np.ndarray | None = None
 
     def fit(self, data, rng=None) -> "GaussianModel":
-        x = check_array("data", data, ndim=1, min_len=2)
-        self.mu_ = float(x.mean())
-        self.sigma2_ = float(x.var(ddof=_ddof(self.estimator)))
+        x = np.asarray(data, dtype=float)
+        if x.ndim != 2 or x.shape[1] < 2:
+            raise ValueError(f"`data` must have shape (n_chains, n_items >= 2) (got {x.shape}).")
+        self.mu_ = x.mean(axis=1)
+        self.sigma2_ = x.var(axis=1, ddof=_ddof(self.estimator))
         return self
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         if self.mu_ is None:
             raise RuntimeError("call fit() before sample().")
         n = check_int("n", n, low=1)
-        return rng.normal(self.mu_, self.temperature * np.sqrt(self.sigma2_), size=n)
+        out = rng.standard_normal((len(self.mu_), n))
+        out *= (self.temperature * np.sqrt(self.sigma2_))[:, None]
+        out += self.mu_[:, None]
+        return out
 
     def __repr__(self) -> str:
-        fitted = "" if self.mu_ is None else f", mu={self.mu_:.4g}, sigma2={self.sigma2_:.4g}"
+        fitted = "" if self.mu_ is None else f", {len(self.mu_)} chains"
         return f"GaussianModel(estimator={self.estimator!r}, temperature={self.temperature:g}{fitted})"
+
+
+def normal_source(mu0: float = 0.0, sigma0: float = 1.0):
+    """The real distribution N(mu0, sigma0²) as a ``real_sampler(rng, n_chains, n)`` for the loop."""
+    mu0 = check_float("mu0", mu0)
+    sigma0 = check_float("sigma0", sigma0, low=0.0, low_open=True)
+
+    def draw(rng, n_chains, n):
+        return mu0 + sigma0 * rng.standard_normal((n_chains, n))
+
+    return draw
 
 
 # --------------------------------------------------------------------------- metrics
@@ -85,11 +105,12 @@ def w2_squared(mu, sigma2, mu0: float = 0.0, sigma0: float = 1.0):
 
 
 def loop_metrics(mu0: float = 0.0, sigma0: float = 1.0) -> dict:
-    """Metrics for :func:`run_generations` with a :class:`GaussianModel`."""
+    """Metrics for :func:`~collapse_kit.loop.run_generations` with a :class:`GaussianModel`:
+    fitted mean, fitted variance and W2² to the truth, per chain."""
     return {
-        "mean": lambda m, s: m.mu_,
-        "variance": lambda m, s: m.sigma2_,
-        "W2²": lambda m, s: float(w2_squared(m.mu_, m.sigma2_, mu0, sigma0)),
+        "mean": lambda c: c.model.mu_,
+        "variance": lambda c: c.model.sigma2_,
+        "W2²": lambda c: w2_squared(c.model.mu_, c.model.sigma2_, mu0, sigma0),
     }
 
 

@@ -110,3 +110,18 @@ def annotate(ax, text: str, *, loc: str = "upper right", color: str = "firebrick
     x, y, ha, va = xs[loc]
     ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, color=color, fontsize=9,
             bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=color, alpha=0.9))
+
+
+# =========================================================================== figures by topic
+# Each topic's figures live in its own section below (sections are edited independently;
+# keep edits inside your section). Explorers (collapse_kit.explorers) are built from these.
+
+# --------------------------------------------------------------------------- gaussian (lessons 00-01)
+
+# --------------------------------------------------------------------------- discrete and mixtures (lesson 02)
+
+# --------------------------------------------------------------------------- images (lesson 03)
+
+# --------------------------------------------------------------------------- strategy comparisons and regression (lesson 04)
+
+# --------------------------------------------------------------------------- language models (lessons 05-06)

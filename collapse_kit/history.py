@@ -1,0 +1,115 @@
+"""The tidy history: one table type for every lesson's results.
+
+A history is a ``pandas.DataFrame`` with one row per generation × chain × metric
+and one meaning per column:
+
+============== ==============================================================
+``generation`` 0 = fitted to real data; g = the g-th retraining
+``chain``      index of the chain inside its batch (0 .. n_chains-1)
+``seed``       the seed of the batch the chain belongs to
+``metric``     the metric's name
+``value``      the metric's value (float)
+``strategy``   the strategy's label (e.g. ``"replace"``, ``"real fraction 0.1 (fixed)"``)
+``strategy_name`` the strategy's name (``replace``, ``accumulate``, ...)
+``real_fraction`` λ for ``real_fraction`` strategies, 0 for ``replace``, NaN for the accumulating ones
+``fresh_real`` whether real items are fresh draws each generation
+...            constant labels given by the caller (e.g. ``M``, ``estimator``)
+============== ==============================================================
+
+Generation 0 is shared by every strategy of a run and appears once per strategy,
+so each strategy's curve starts at the same point.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["generation", "chain", "seed", "metric", "value", "strategy", "strategy_name", "real_fraction",
+           "fresh_real"]
+
+
+def from_arrays(values: Mapping[str, np.ndarray], *, strategy, seed: int = 0, generations: Sequence[int] | None = None,
+                labels: Mapping | None = None) -> pd.DataFrame:
+    """A history from arrays ``metric -> (n_chains, n_generations)`` of one strategy and seed."""
+    frames = []
+    for name, arr in values.items():
+        arr = np.asarray(arr, dtype=float)
+        if arr.ndim != 2:
+            raise ValueError(f"metric {name!r}: expected an array (n_chains, n_generations), got shape {arr.shape}.")
+        c, g = arr.shape
+        gens = np.arange(g) if generations is None else np.asarray(generations)
+        frames.append(pd.DataFrame({"generation": np.tile(gens, c), "chain": np.repeat(np.arange(c), g),
+                                    "seed": seed, "metric": name, "value": arr.ravel()}))
+    return finish(pd.concat(frames, ignore_index=True), strategy, labels)
+
+
+def finish(frame: pd.DataFrame, strategy, labels: Mapping | None = None) -> pd.DataFrame:
+    """Add the strategy's columns and constant labels; categorical text columns keep it small."""
+    for key, value in strategy.columns().items():
+        frame[key] = value
+    for key, value in (labels or {}).items():
+        if key in COLUMNS:
+            raise ValueError(f"label {key!r} would overwrite a history column; choose another name.")
+        frame[key] = value
+    for key in ("metric", "strategy", "strategy_name"):
+        frame[key] = frame[key].astype("category")
+    return frame
+
+
+def concat(histories: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack histories (categorical columns are merged)."""
+    out = pd.concat([h.astype({k: str for k in ("metric", "strategy", "strategy_name")}) for h in histories],
+                    ignore_index=True)
+    for key in ("metric", "strategy", "strategy_name"):  # categories in order of appearance (teaching order)
+        out[key] = pd.Categorical(out[key], categories=list(dict.fromkeys(out[key])))
+    return out
+
+
+def _check_metric(history: pd.DataFrame, metric: str) -> pd.DataFrame:
+    names = set(history["metric"].astype(str))
+    if metric not in names:
+        raise ValueError(f"`metric` must be one of {sorted(names)} (got {metric!r}).")
+    return history[history["metric"] == metric]
+
+
+def values(history: pd.DataFrame, metric: str, strategy: str | None = None, seed: int | None = None) -> np.ndarray:
+    """One metric as an array ``(chains, generations)`` (chains of every seed stacked).
+
+    ``strategy`` is a label (``history.strategy``) and is required when the history holds several.
+    """
+    sub = _check_metric(history, metric)
+    labels = list(dict.fromkeys(sub["strategy"].astype(str)))
+    if strategy is None:
+        if len(labels) > 1:
+            raise ValueError(f"the history holds several strategies: pass `strategy=` one of {labels}.")
+    else:
+        if strategy not in labels:
+            raise ValueError(f"`strategy` must be one of {labels} (got {strategy!r}).")
+        sub = sub[sub["strategy"] == strategy]
+    if seed is not None:
+        sub = sub[sub["seed"] == seed]
+    wide = sub.pivot_table(index=["seed", "chain"], columns="generation", values="value", aggfunc="first",
+                           observed=True)
+    return wide.to_numpy()
+
+
+def summarize(history: pd.DataFrame, metric: str, by: Sequence[str] = ("strategy", "generation"),
+              quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
+    """Mean, standard deviation, standard error and quantiles of one metric per generation (and strategy)."""
+    sub = _check_metric(history, metric)
+    by = [b for b in by if b in sub.columns]
+    grouped = sub.groupby(by, observed=True)["value"]
+    out = grouped.agg(mean="mean", std="std", count="count")
+    out["sem"] = out["std"] / np.sqrt(out["count"])
+    for q in quantiles:
+        out[f"q{q:g}"] = grouped.quantile(q)
+    return out.reset_index()
+
+
+def final(history: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Each strategy's mean ± standard error of ``metric`` at the last generation."""
+    s = summarize(history, metric)
+    last = s.groupby("strategy", observed=True)["generation"].transform("max")
+    return s[s["generation"] == last].reset_index(drop=True)
