@@ -167,6 +167,25 @@ def _check_memory(strategies, n_chains, real_size, m, generations, item_bytes, b
             f"(or raise COLLAPSE_KIT_MEMORY_GB).")
 
 
+def fit_and_sample(make_model, train, sample_size, rng):
+    """Fit a fresh model to ``train`` and draw ``sample_size`` items per chain."""
+    model = make_model()
+    fitted = model.fit(train, rng)
+    model = model if fitted is None else fitted
+    return model, np.asarray(model.sample(sample_size, rng))
+
+
+def next_generation(make_model, strategy, real, synthetic, sample_size, rng, real_sampler=None):
+    """One turn of the loop, for every chain at once: the heart of :func:`run_generations`.
+
+    The strategy builds the training set from the real data and the synthetic samples so far;
+    a fresh model is fitted to it and samples the next generation's data.
+    """
+    train = strategy.training_set(real, synthetic, sample_size, rng, real_sampler)
+    model, samples = fit_and_sample(make_model, train, sample_size, rng)
+    return train, model, samples
+
+
 def run_generations(make_model: Callable[[], Any], real=None, *, generations: int,
                     sample_size: int | None = None, strategies="replace", real_fraction: float | None = None,
                     fresh_real: bool = False, real_sampler=None, real_size: int | None = None, n_chains: int = 1,
@@ -283,10 +302,7 @@ def run_generations(make_model: Callable[[], Any], real=None, *, generations: in
                 records.append((si, g, seed, name, vals))
 
     def fit_sample(train, rng):
-        model = make_model()
-        fitted = model.fit(train, rng)
-        model = model if fitted is None else fitted
-        samples = np.asarray(model.sample(m, rng))
+        model, samples = fit_and_sample(make_model, train, m, rng)
         if samples.shape[:2] != (n_chains, m):
             raise TypeError(f"{type(model).__name__}.sample({m}, rng) must return an array of shape "
                             f"(n_chains, {m}, ...) = ({n_chains}, {m}, ...); got shape {samples.shape}.")
@@ -338,9 +354,11 @@ def run_generations(make_model: Callable[[], Any], real=None, *, generations: in
                     if on_generation is not None:
                         ctx.model = store.load_model(make_model(), seed, g, strat)
                 else:
-                    rng = generation_rng(seed, g, strat)
-                    train = strat.training_set(real_c, synthetic, m, rng, real_sampler)
-                    model, samples = fit_sample(train, rng)
+                    train, model, samples = next_generation(make_model, strat, real_c, synthetic, m,
+                                                            generation_rng(seed, g, strat), real_sampler)
+                    if samples.shape[:2] != (n_chains, m):
+                        raise TypeError(f"{type(model).__name__}.sample must return shape ({n_chains}, {m}, ...) "
+                                        f"(got {samples.shape}).")
                     ctx = Context(g, seed, strat, model, samples, train, real_c, model0)
                     values = _evaluate(metrics, ctx)
                     if store is not None:
