@@ -106,9 +106,12 @@ def check_seed(name: str, seed) -> int:
 
 def check_rng(seed=None, rng=None) -> np.random.Generator:
     """The Generator to use: ``rng`` if given (it must be a numpy Generator), else a new one from
-    ``seed`` (an int >= 0; None means 0)."""
+    ``seed`` (an int >= 0). Passing neither is an error: a hidden default seed would make every
+    "random" call return the same numbers."""
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"`rng` must be a numpy Generator (got {type(rng).__name__}).")
         return rng
-    return np.random.default_rng(check_seed("seed", 0 if seed is None else seed))
+    if seed is None:
+        raise ValueError("pass `seed` (an int >= 0) or `rng` (a numpy Generator): neither was given.")
+    return np.random.default_rng(check_seed("seed", seed))

@@ -35,25 +35,35 @@ def plot_history(history: pd.DataFrame, metric: str, *, hue: str | None = "strat
                  title: str | None = None, logy: bool = False, errorbar=("pi", 90)):
     """Plot one metric of a tidy history against the generation.
 
-    Lines are the mean over seeds; the band is the 5–95% interval across seeds
-    (``errorbar=("pi", 90)``) or any seaborn errorbar spec.
+    One line per strategy (``hue``): the mean over chains and seeds; the band is the 5–95%
+    interval across chains (``errorbar=("pi", 90)``) or any seaborn errorbar spec.
     """
     import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
 
-    if metric not in set(history["metric"]):
-        raise ValueError(f"`metric` must be one of {sorted(set(history['metric']))} (got {metric!r}).")
+    names = set(history["metric"].astype(str))
+    if metric not in names:
+        raise ValueError(f"`metric` must be one of {sorted(names)} (got {metric!r}).")
     ax = _ax(ax)
-    data = history[history["metric"] == metric]
+    data = history[history["metric"] == metric].copy()
     if hue is not None and (hue not in data.columns or data[hue].nunique() <= 1):
         hue = None
+    if hue is not None and isinstance(data[hue].dtype, pd.CategoricalDtype):
+        data[hue] = data[hue].cat.remove_unused_categories()
     sns.lineplot(data=data, x="generation", y="value", hue=hue, errorbar=errorbar, marker="o",
                  markersize=4, ax=ax)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("generation")
-    ax.set_ylabel(metric)
+    ax.set_ylabel(pretty(metric))
     if logy:
         ax.set_yscale("log")
-    ax.set_title(title or f"{metric} per generation")
+    ax.set_title(title or f"{pretty(metric)} per generation")
     return ax
+
+
+def pretty(name: str) -> str:
+    """A metric or column name as a label: underscores become spaces (``distinct_2`` -> ``distinct 2``)."""
+    return str(name).replace("_", " ")
 
 
 def fan_chart(values, *, ax=None, quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),

@@ -55,8 +55,14 @@ def test_cache_dir_honours_env(monkeypatch, tmp_path):
     assert p.is_dir() and p == tmp_path / "c" / "runs" / "x"
 
 
-def test_in_colab_false_here():
+def test_in_colab_follows_the_google_colab_module(monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert runtime.in_colab() is False
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    assert runtime.in_colab() is True
 
 
 def test_setup_reports_mode(capsys, monkeypatch):
