@@ -122,11 +122,167 @@ def annotate(ax, text: str, *, loc: str = "upper right", color: str = "firebrick
             bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=color, alpha=0.9))
 
 
+def layout_problems(fig, *, tolerance: float = 1.0) -> list[str]:
+    """Titles and axis labels of ``fig`` that overlap each other or fall outside the figure.
+
+    Returns a list of sentences (empty when the layout is clean). Used by the test that
+    renders every figure of every lesson.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = []
+    if getattr(fig, "_suptitle", None) is not None:
+        texts.append(("suptitle", fig._suptitle))
+    for i, ax in enumerate(fig.axes):
+        if not ax.get_visible() or not ax.axison and not ax.get_title():
+            continue
+        for name, t in (("title", ax.title), ("left title", ax._left_title), ("right title", ax._right_title),
+                        ("x label", ax.xaxis.label), ("y label", ax.yaxis.label)):
+            texts.append((f"axes {i} {name}", t))
+    boxes = []
+    for name, t in texts:
+        if not t.get_visible() or not t.get_text().strip():
+            continue
+        boxes.append((name, t.get_text(), t.get_window_extent(renderer)))
+    problems = []
+    W, H = fig.bbox.width, fig.bbox.height
+    for name, text, bb in boxes:
+        if bb.x0 < -tolerance or bb.y0 < -tolerance or bb.x1 > W + tolerance or bb.y1 > H + tolerance:
+            problems.append(f"{name} {text!r} is cut off by the figure's edge")
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            (na, ta, ba), (nb, tb, bb) = boxes[a], boxes[b]
+            ox = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
+            oy = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+            if ox > tolerance and oy > tolerance:
+                problems.append(f"{na} {ta!r} overlaps {nb} {tb!r}")
+    return problems
+
+
+def loop_diagram(ax=None, highlight: str | None = None):
+    """The course's picture of the generational loop and its four data strategies.
+
+    Drawn from :data:`collapse_kit.strategies.WORKFLOWS` (labels and rules come from the strategy
+    module itself). ``highlight`` is a strategy label to emphasise (e.g. in the lesson that
+    introduces it). Returns the figure.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    from .strategies import WORKFLOWS
+
+    labels = [s.label for s in WORKFLOWS]
+    if highlight is not None and highlight not in labels:
+        raise ValueError(f"`highlight` must be one of {labels} (got {highlight!r}).")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(11, 5.0))
+    fig = ax.figure
+    ax.set_xlim(0, 11)
+    ax.set_ylim(-0.2, 5.2)
+    ax.axis("off")
+
+    def box(x, y, w, h, text, fc="#eef3fb", ec="#3b6db3", weight="normal"):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.08", fc=fc, ec=ec, lw=1.4))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=9.5, weight=weight)
+
+    def arrow(x0, y0, x1, y1, text="", curve=0.0):
+        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14, lw=1.3,
+                                     color="#333333", connectionstyle=f"arc3,rad={curve}"))
+        if text:
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.17, text, ha="center", va="bottom", fontsize=8.5,
+                    color="#333333")
+
+    box(0.3, 3.3, 1.8, 0.8, "real data\n(N items)", fc="#e8f5e9", ec="#2e7d32", weight="bold")
+    box(3.0, 3.3, 1.8, 0.8, "fit\nmodel g")
+    box(5.7, 3.3, 1.8, 0.8, "sample\nM items per chain")
+    box(8.4, 3.3, 2.3, 0.8, "data strategy\nbuilds training set g+1", fc="#fff3e0", ec="#ef6c00", weight="bold")
+    arrow(2.1, 3.7, 3.0, 3.7, "g = 0")
+    arrow(4.8, 3.7, 5.7, 3.7)
+    arrow(7.5, 3.7, 8.4, 3.7)
+    arrow(1.2, 4.1, 9.55, 4.1, "real items (accumulate, real fraction λ)", curve=-0.12)
+    arrow(9.55, 3.3, 3.9, 3.3, curve=-0.18)
+    ax.text(6.7, 2.58, "fit a fresh model again: g ← g + 1", ha="center", va="top", fontsize=8.5, color="#333333")
+    ax.text(5.5, 2.0, "after every generation: metrics(context) → tidy history "
+            "(generation, chain, seed, metric, value, strategy, ...)", ha="center", fontsize=9, color="#6a1b9a")
+    rules = {
+        "replace": "train on the last generation's M samples only",
+        "accumulate": "all real data + every synthetic sample so far (grows by M each generation)",
+        "accumulate-subsample": "M items drawn from that growing pool",
+        "real fraction 0.1 (fixed)": "round(λM) real items + the rest from the last samples (λ = real fraction;\n"
+                                     "real items re-drawn from the fixed real set, or fresh each generation)",
+    }
+    y = 1.4
+    ax.text(0.1, y + 0.2, "the four data strategies (collapse_kit.strategies):", fontsize=9.5, weight="bold")
+    for lab in labels:
+        y -= 0.45
+        strong = highlight is None or lab == highlight
+        ax.text(0.3, y, lab, fontsize=9.5, weight="bold" if strong else "normal",
+                color="#ef6c00" if strong else "0.45", va="center")
+        ax.text(3.2, y, rules.get(lab, ""), fontsize=9, color="black" if strong else "0.45", va="center")
+    ax.set_title("the generational loop: every lesson runs collapse_kit.loop.run_generations", fontsize=11)
+    return fig
+
+
 # =========================================================================== figures by topic
 # Each topic's figures live in its own section below (sections are edited independently;
 # keep edits inside your section). Explorers (collapse_kit.explorers) are built from these.
 
 # --------------------------------------------------------------------------- gaussian (lessons 00-01)
+GAUSSIAN_FLOOR = 1e-12  # variances below this are drawn at the floor, and the plot says so
+
+
+def gaussian_chains_figure(mean, var, *, strategy, sample_size: int, estimator: str = "mle", seed: int = 0,
+                           title: str | None = None):
+    """Fitted variance (log scale) and mean of many Gaussian chains per generation, side by side.
+
+    ``mean`` and ``var`` are arrays (n_chains, generations + 1) (e.g. ``history.values(h, "variance")``);
+    ``strategy`` is a :class:`~collapse_kit.strategies.Strategy`. Under a strategy without real data
+    after generation 0 the E[σ²] law and the median approximation are drawn too. Returns the figure.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    from .gaussian import expected_variance, median_variance
+
+    mean, var = np.asarray(mean, dtype=float), np.asarray(var, dtype=float)
+    if var.ndim != 2 or mean.shape != var.shape:
+        raise ValueError(f"`mean` and `var` must be arrays of the same shape (n_chains, generations + 1) "
+                         f"(got {mean.shape} and {var.shape}).")
+    generations = var.shape[1] - 1
+    fig, (ax_v, ax_m) = plt.subplots(1, 2, figsize=(11, 4.0))
+    fig.subplots_adjust(left=0.075, right=0.985, bottom=0.13, top=0.9, wspace=0.22)
+    # at most ~200 plotted generations: finer than the screen resolves, and 5x faster to draw
+    gens = np.unique(np.linspace(0, generations, min(generations + 1, 200)).astype(int))
+    v, mu = var[:, gens], mean[:, gens]
+    fan_chart(np.maximum(v, GAUSSIAN_FLOOR), ax=ax_v, label="median of chains", n_paths=5, seed=seed,
+              generations=gens)
+    ax_v.plot(gens, np.maximum(v.mean(axis=0), GAUSSIAN_FLOOR), color="tab:orange", lw=1.5, label="mean of chains")
+    if not strategy.uses_real:
+        closed_form(ax_v, gens, np.maximum(expected_variance(gens, sample_size, estimator), GAUSSIAN_FLOOR),
+                    label="E[σ²] law", source="MLE bias" if estimator == "mle" else "martingale")
+        closed_form(ax_v, gens, np.maximum(median_variance(gens, sample_size, estimator), GAUSSIAN_FLOOR),
+                    style=":", label="median ≈ (CLT on log σ²)")
+    ax_v.set_yscale("log")
+    # plain "1e-04" tick labels: mathtext labels cost more to render than everything else in the figure
+    ax_v.yaxis.set_major_locator(LogLocator(numticks=7))
+    ax_v.yaxis.set_minor_locator(NullLocator())
+    ax_v.yaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:.0e}" if x < 0.01 or x > 100 else f"{x:g}"))
+    ax_v.set_xlabel("generation")
+    ax_v.set_ylabel("fitted variance σ² (truth: 1)")
+    k_real = strategy.k_real(sample_size)
+    lam = f" ({k_real}/{sample_size} real)" if k_real else ""
+    ax_v.set_title(title or f"variance · {strategy.label}{lam} · M={sample_size} · {estimator}")
+    collapsed = float(np.mean(var[:, -1] < 1e-6))
+    if collapsed > 0:
+        annotate(ax_v, f"{collapsed:.0%} of chains collapsed\n(σ² < 1e-6 at generation {generations})",
+                 loc="lower left")
+    if np.any(var < GAUSSIAN_FLOOR):
+        annotate(ax_v, f"values below {GAUSSIAN_FLOOR:g} drawn at {GAUSSIAN_FLOOR:g}", loc="upper right", color="0.3")
+    ax_v.legend(fontsize=8, loc="center left")
+    fan_chart(mu, ax=ax_m, label="median of chains", n_paths=5, seed=seed, generations=gens)
+    ax_m.axhline(0.0, color="black", lw=0.8)
+    ax_m.set_ylabel("fitted mean μ (truth: 0)")
+    ax_m.set_title(f"mean · {var.shape[0]} chains")
+    return fig
+
 
 # --------------------------------------------------------------------------- discrete and mixtures (lesson 02)
 
@@ -134,4 +290,191 @@ def annotate(ax, text: str, *, loc: str = "upper right", color: str = "firebrick
 
 # --------------------------------------------------------------------------- strategy comparisons and regression (lesson 04)
 
+def plot_strategies(history: pd.DataFrame, metric: str, *, ax=None, logy: bool = True, floor: float = 1e-4,
+                    title: str | None = None):
+    """One line per strategy: the median chain of ``metric`` and its 25-75% band, from a tidy history."""
+    from .history import values
+
+    ax = _ax(ax)
+    labels = list(dict.fromkeys(history.loc[history["metric"] == metric, "strategy"].astype(str)))
+    if not labels:
+        raise ValueError(f"`metric` must be one of {sorted(set(history['metric'].astype(str)))} (got {metric!r}).")
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, label in enumerate(labels):
+        v = values(history, metric, label)
+        q25, q50, q75 = np.quantile(v, [0.25, 0.5, 0.75], axis=0)
+        if logy:
+            q25, q50, q75 = (np.maximum(q, floor) for q in (q25, q50, q75))
+        gens = np.arange(v.shape[1])
+        ax.fill_between(gens, q25, q75, color=colors[i % len(colors)], alpha=0.18, linewidth=0)
+        ax.plot(gens, q50, color=colors[i % len(colors)], lw=2, label=label)
+    if logy:
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=floor)
+    ax.set_xlabel("generation (0 = fitted on real data)")
+    ax.set_ylabel(metric + (" (log scale)" if logy else ""))
+    ax.set_title(title or f"{metric} per generation (median chain and 25-75%)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_regression(table: pd.DataFrame, *, ax=None, bound: float | None = None, title: str | None = None):
+    """Mean test error per strategy (points, ±2 s.e.) and the exact laws (dashed), from ``regression.law_table``."""
+    ax = _ax(ax)
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, sub) in enumerate(table.groupby("strategy", sort=False)):
+        col = colors[i % len(colors)]
+        ax.errorbar(sub["generation"], sub["mean"], yerr=2 * sub["sem"], fmt="o", ms=4, color=col, capsize=2,
+                    label=f"{name}: simulation (±2 s.e.)")
+        if sub["law"].notna().all():
+            ax.plot(sub["generation"], sub["law"], "--", color=col, lw=1.5, label=f"{name}: exact law")
+    if bound is not None:
+        ax.axhline(bound, color="black", lw=1, ls=":", label="π²/6 bound (accumulate)")
+    ax.set_xlabel("generation (0 = fitted on real labels)")
+    ax.set_ylabel("excess test error ‖ŵ − w*‖²")
+    ax.set_title(title or "Linear regression on its own labels")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_tradeoff(history: pd.DataFrame, *, axes=None, model: str = ""):
+    """Two panels from ``compare.temperature_tradeoff``: mean quality and mean diversity per generation,
+    one line per temperature (band: 95% confidence interval of the mean)."""
+    import seaborn as sns
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    data = history.assign(temperature=history["temperature"].map(lambda t: f"τ = {t:g}"))
+    for ax, metric, text in ((axes[0], "quality", "quality: E[log p_real(sample)] (higher = more typical)"),
+                             (axes[1], "diversity", "diversity: sample variance / real variance")):
+        sns.lineplot(data=data[data["metric"] == metric], x="generation", y="value", hue="temperature",
+                     errorbar=("se", 2), marker="o", markersize=3, ax=ax)
+        ax.set_title(text, fontsize="small")
+        ax.set_xlabel("generation")
+        ax.set_ylabel(metric)
+    axes[1].set_yscale("log")
+    axes[0].figure.suptitle(f"{model} sampled at temperature τ".strip(), y=1.0)
+    axes[0].figure.subplots_adjust(wspace=0.25, top=0.85)
+    return axes
+
+
+def plot_phase_diagram(table: pd.DataFrame, *, ax=None, threshold: float | None = None, title: str | None = None):
+    """Heatmap of the spread kept from ``compare.phase_diagram``; cells at or above ``threshold`` are
+    outlined; ``*`` marks cells where λM is not whole (the real fraction used is round(λM)/M)."""
+    import seaborn as sns
+    from matplotlib.patches import Rectangle
+
+    need = {"real_fraction", "sample_size", "spread", "effective_real_fraction"}
+    if not need <= set(table.columns):
+        raise ValueError(f"`table` must come from phase_diagram() (needs columns {sorted(need)}).")
+    threshold = table.attrs.get("threshold", 0.9) if threshold is None else threshold
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 4.8))
+    grid = table.pivot(index="sample_size", columns="real_fraction", values="spread").sort_index(ascending=False)
+    eff = table.pivot(index="sample_size", columns="real_fraction",
+                      values="effective_real_fraction").loc[grid.index, grid.columns]
+    labels = np.empty(grid.shape, dtype=object)
+    for i, m in enumerate(grid.index):
+        for j, lam in enumerate(grid.columns):
+            labels[i, j] = f"{grid.iloc[i, j]:.2f}{'*' if abs(eff.loc[m, lam] - lam) > 1e-9 else ''}"
+    sns.heatmap(grid.clip(upper=1.2), annot=labels, fmt="", cmap="rocket", vmin=0.0, vmax=1.2, ax=ax,
+                cbar_kws={"label": "spread kept (median σ²_G / σ²_0)"}, annot_kws={"fontsize": 8})
+    for i in range(grid.shape[0]):
+        for j in range(grid.shape[1]):
+            if grid.iloc[i, j] >= threshold:
+                ax.add_patch(Rectangle((j, i), 1, 1, fill=False, edgecolor="deepskyblue", lw=2.5))
+    ax.set_xticklabels([f"{x:g}" for x in grid.columns])
+    ax.set_xlabel("real fraction λ")
+    ax.set_ylabel("sample size M")
+    a = table.attrs
+    ax.set_title(title or f"{a.get('model', '')}: spread kept after {a.get('generations', '?')} generations "
+                          f"({'fresh' if a.get('fresh_real') else 'fixed'} real data)\n"
+                          f"blue boxes: median ≥ {threshold:g}; * = effective λ is round(λM)/M")
+    return ax
+
+
+def mix_figure(history: pd.DataFrame, final_models, pdf, *, title: str, notes=(), floor: float = 1e-4,
+               temperature: float = 1.0, x_range=(-4.0, 6.0)):
+    """The mix-ratio explorer's figure: left, the spread kept (median and bands across chains);
+    right, the real density and the last generation's models of a few chains.
+    ``final_models`` is a list of (weights, means, variances) per shown chain. Returns (figure, quantiles)."""
+    from .history import values
+
+    v = values(history, "spread kept")
+    gens = np.arange(v.shape[1])
+    q = np.quantile(v, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    shown = np.clip(q, floor, None)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1.6, 1]})
+    ax.fill_between(gens, shown[0], shown[4], color="C0", alpha=0.15, linewidth=0, label="5–95% of chains")
+    ax.fill_between(gens, shown[1], shown[3], color="C0", alpha=0.3, linewidth=0, label="25–75% of chains")
+    ax.plot(gens, shown[2], color="C0", lw=2, label="median chain")
+    ax.axhline(1.0, color="0.3", lw=0.8, ls=":", label="real spread")
+    ax.set_yscale("log")
+    ax.set_ylim(floor, float(np.clip(q[4].max() * 1.5, 2.0, 1e4)))
+    ax.set_xlabel("generation (0 = fitted on real data)")
+    ax.set_ylabel("spread kept σ²_g / σ²_real (log)")
+    ax.set_title(title, fontsize="small")
+    if notes:
+        annotate(ax, "\n".join(notes), loc="lower left")
+    ax.legend(fontsize=7, loc="lower right", framealpha=0.8)
+    x = np.linspace(*x_range, 240)
+    p_real = pdf(x)
+    ax2.plot(x, p_real, color="black", lw=2, label="real")
+    dx, spikes = x[1] - x[0], []
+    for i, (w, mu, var) in enumerate(final_models):
+        sd = temperature * np.sqrt(np.maximum(var, 1e-300))
+        wide = sd >= dx  # a component narrower than the grid is drawn as a spike (a collapsed mode)
+        dens = (w[wide, None] * np.exp(-0.5 * ((x - mu[wide, None]) / sd[wide, None]) ** 2)
+                / (np.sqrt(2 * np.pi) * sd[wide, None])).sum(0)
+        ax2.plot(x, np.minimum(dens, 5 * p_real.max()), color="C1", lw=1, alpha=0.8,
+                 label=f"last generation, {len(final_models)} chains" if i == 0 else None)
+        spikes += [m for m, wk in zip(mu[~wide], w[~wide]) if wk > 0.01]
+    if spikes:
+        ax2.vlines(spikes, 0, 1.55 * p_real.max(), color="firebrick", lw=1.2, label="collapsed to a point")
+    ax2.set_ylim(0, 1.6 * p_real.max())
+    ax2.set_xlabel("x")
+    ax2.set_title("final models vs the real density", fontsize="small")
+    ax2.legend(fontsize=7, loc="upper right")
+    fig.subplots_adjust(left=0.075, right=0.985, bottom=0.14, top=0.9, wspace=0.18)  # tight_layout costs ~100 ms
+    return fig, q
+
 # --------------------------------------------------------------------------- language models (lessons 05-06)
+def finetune_generation(results, real_fraction: float, generation: int):
+    """Lesson 06, one generation of one arm (the paper's Fig. 1 and Example 1).
+
+    Left: per-sequence perplexity, under the generation-0 model, of that generation's training
+    data against generation 0's real data. Right: the real-test perplexity of every arm and
+    generation of the run, the chosen point circled. Below: the fixed prompt's continuation.
+    A generation the arm did not run falls back to its last one (said on the plot).
+    Returns ``(figure, {"generation", "median_ppl", "text"})``.
+    """
+    from .history import summarize
+
+    ppl = results.ppl[results.ppl["real_fraction"] == real_fraction]
+    if ppl.empty:
+        raise ValueError(f"`real_fraction` must be one of {sorted(set(results.ppl['real_fraction']))} "
+                         f"(got {real_fraction!r}).")
+    g = min(int(generation), int(ppl["generation"].max()))
+    cur, ref = ppl[ppl["generation"] == g]["ppl"].to_numpy(), ppl[ppl["generation"] == 0]["ppl"].to_numpy()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.8))
+    bins = np.geomspace(max(1.0, min(cur.min(), ref.min()) * 0.9), max(cur.max(), ref.max()) * 1.1, 40)
+    a.hist(ref, bins=bins, alpha=0.5, color="0.5", label="generation 0 (real blocks)")
+    a.hist(cur, bins=bins, alpha=0.6, color="C3", label=f"generation {g}")
+    a.set(xscale="log", xlabel="perplexity under the generation-0 model", ylabel="training sequences",
+          title=f"λ = {real_fraction:g}: training data of generation {g}")
+    a.legend()
+    test = summarize(results.history, "test_ppl", by=("real_fraction", "generation"))
+    for lam, sub in test.groupby("real_fraction"):
+        b.plot(sub["generation"], sub["mean"], "o-", label=f"λ = {lam:g}")
+    row = test[(test["real_fraction"] == real_fraction) & (test["generation"] == g)]
+    b.plot(row["generation"], row["mean"], "o", ms=14, mfc="none", mec="k")
+    b.set(xlabel="generation", ylabel="perplexity of real test text", title="real-test perplexity per generation")
+    b.legend()
+    if g != generation:
+        annotate(b, f"generation {generation} not run for λ = {real_fraction:g}; showing {g}")
+    ex = results.examples[(results.examples["real_fraction"] == real_fraction) & (results.examples["generation"] == g)]
+    text = ex["text"].iloc[0] if len(ex) else ""
+    fig.text(0.01, -0.06, f"generation {g} continues the prompt: " + text.replace("\n", " ⏎ "), fontsize=9,
+             family="monospace")
+    fig.tight_layout()
+    return fig, {"generation": g, "median_ppl": float(np.median(cur)), "text": text}

@@ -42,3 +42,29 @@ def test_fan_chart_bands_and_validation():
     with pytest.raises(ValueError, match="loc"):
         plots.annotate(ax, "x", loc="middle")
     plt.close("all")
+
+
+def test_loop_diagram_is_drawn_from_the_strategy_module():
+    fig = plots.loop_diagram(highlight="accumulate")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert all(s.label in texts for s in WORKFLOWS)
+    assert plots.layout_problems(fig) == []
+    with pytest.raises(ValueError, match="highlight"):
+        plots.loop_diagram(highlight="mix")
+    plt.close("all")
+
+
+def test_layout_problems_finds_overlaps_and_cut_labels():
+    fig, (a, b) = plt.subplots(1, 2, figsize=(4, 3))
+    a.set_title("a very long title that runs into the next panel's title for sure")
+    b.set_title("another long title on the right")
+    a.set_ylabel("y")
+    assert any("overlaps" in p for p in plots.layout_problems(fig))
+    fig2, ax = plt.subplots(figsize=(3, 2))
+    ax.set_position([0.0, 0.0, 1.0, 1.0])
+    ax.set_ylabel("a label pushed off the canvas")
+    assert any("cut off" in p for p in plots.layout_problems(fig2))
+    fig3, ax3 = plt.subplots(figsize=(6, 4), layout="constrained")
+    ax3.set_title("fine"); ax3.set_xlabel("generation"); ax3.set_ylabel("value")
+    assert plots.layout_problems(fig3) == []
+    plt.close("all")
