@@ -12,8 +12,20 @@ instead::
         return (M - 1) / M
         ### END SOLUTION
 
-    check.mle_decay(mle_decay)               # ✅, 💡 hint, or ⏳ not done yet
+    check.mle_decay(mle_decay)               # ✅, 💡 a nudge, or ⏳ not done yet
+    check.mle_decay.more_hint()              # the next, more specific hint (never the answer)
     mle_decay = check.mle_decay.choose(mle_decay)
+
+Hints are graded: a wrong answer shows what is wrong and the first, gentlest hint;
+:meth:`Exercise.more_hint` reveals the next level on request.
+
+End-of-lesson concept checks are a :class:`Quiz` of :class:`Question` s (multiple
+choice or numeric): each answer gets a tick and the explanation, or a nudge and a
+chance to try again::
+
+    quiz = check.quiz
+    quiz.show()
+    quiz.check({"q1": "b", "q2": 0.37})
 
 Per-lesson exercises live in :mod:`collapse_kit.exercises`.
 """
@@ -63,17 +75,36 @@ class Exercise:
         Raises ``AssertionError`` / :class:`CheckFailed` with a specific hint when
         the candidate is wrong; returns normally when it is right.
     hint : str
-        General hint added to every wrong answer.
+        The first, gentlest hint (a nudge), added to every wrong answer.
     reference : callable, optional
         The reference implementation, used by :meth:`choose` when the learner's
         answer is missing or wrong.
+    more_hints : tuple of str
+        Further hints, each more specific, revealed one at a time by :meth:`more_hint`.
+        None of them should paste the answer.
     """
 
     name: str
     test: Callable[[Any], None]
     hint: str = ""
     reference: Callable | None = None
+    more_hints: tuple = ()
     attempts: list = field(default_factory=list, repr=False)
+    hints_shown: int = field(default=0, repr=False)
+
+    def more_hint(self) -> str:
+        """Print (and return) the next, more specific hint."""
+        levels = [h for h in (self.hint, *self.more_hints) if h]
+        if not levels:
+            text = f"{HINT} {self.name}: no more hints for this one; compare with the lesson's text above."
+        elif self.hints_shown + 1 >= len(levels):
+            self.hints_shown = len(levels)
+            text = f"{HINT} {self.name} (last hint): {levels[-1]}"
+        else:
+            self.hints_shown += 1
+            text = f"{HINT} {self.name} (hint {self.hints_shown + 1} of {len(levels)}): {levels[self.hints_shown]}"
+        _emit(text)
+        return text
 
     def evaluate(self, candidate) -> CheckResult:
         """Run the test quietly and return a :class:`CheckResult`."""
@@ -134,3 +165,101 @@ def expect_close(actual, expected, *, rtol: float = 1e-6, atol: float = 1e-9, wh
             raise CheckFailed(f"{what} is {a.item():.6g}, expected about {e.item():.6g}.")
         raise CheckFailed(f"{what} differs from the expected values (max abs difference "
                           f"{np.max(np.abs(a - e)):.3g}).")
+
+
+# --------------------------------------------------------------------------- concept checks
+@dataclass
+class Question:
+    """One concept-check question: multiple choice (``options``) or numeric.
+
+    Parameters
+    ----------
+    prompt : str
+    answer : str or float
+        The key of the right option, or the right number.
+    explanation : str
+        Why the answer is right: shown with the tick.
+    options : dict key -> text, optional
+        For multiple choice.
+    tolerance : float
+        Relative tolerance for numeric answers.
+    hint : str
+        A nudge shown with a wrong answer (never the answer itself).
+    why_not : dict key -> str, optional
+        What is wrong with a specific wrong option (shown when it is picked).
+    """
+
+    prompt: str
+    answer: Any
+    explanation: str
+    options: dict | None = None
+    tolerance: float = 0.02
+    hint: str = ""
+    why_not: dict | None = None
+
+    def __post_init__(self):
+        if self.options is not None and self.answer not in self.options:
+            raise ValueError(f"`answer` must be one of the option keys {list(self.options)} (got {self.answer!r}).")
+        if self.options is None and not isinstance(self.answer, (int, float)):
+            raise ValueError("a question without `options` needs a numeric `answer`.")
+
+    def text(self, key: str = "") -> str:
+        lines = [f"{key}. {self.prompt}" if key else self.prompt]
+        for k, v in (self.options or {}).items():
+            lines.append(f"    ({k}) {v}")
+        if self.options is None:
+            lines.append("    (a number)")
+        return "\n".join(lines)
+
+    def evaluate(self, response, key: str = "") -> CheckResult:
+        name = f"question {key}" if key else "question"
+        if response is None or response is Ellipsis:
+            return CheckResult("not_done", f"{WAIT} {name}: not answered yet.")
+        if self.options is not None:
+            r = str(response).strip().strip("()").lower()
+            if r not in {str(k).lower() for k in self.options}:
+                return CheckResult("wrong", f"{HINT} {name}: answer with one of {', '.join(map(str, self.options))}.")
+            right = r == str(self.answer).lower()
+        else:
+            try:
+                r = float(response)
+            except (TypeError, ValueError):
+                return CheckResult("wrong", f"{HINT} {name}: answer with a number.")
+            right = abs(r - float(self.answer)) <= self.tolerance * max(abs(float(self.answer)), 1e-12)
+        if right:
+            return CheckResult("correct", f"{TICK} {name}: correct. {self.explanation}")
+        why = ""
+        if self.why_not and self.options is not None:
+            why = next((v for k, v in self.why_not.items() if str(k).lower() == r), "")
+        nudge = " ".join(t for t in (why, self.hint) if t) or "not quite: reread the section it comes from."
+        return CheckResult("wrong", f"{HINT} {name}: {nudge} Try again.")
+
+
+@dataclass
+class Quiz:
+    """A lesson's "Check your understanding": questions keyed ``q1``, ``q2``, ..."""
+
+    title: str
+    questions: dict
+
+    def show(self) -> None:
+        """Print every question (with its options)."""
+        _emit(f"{self.title}\n" + "\n\n".join(q.text(k) for k, q in self.questions.items()))
+
+    def evaluate(self, answers: dict) -> list[CheckResult]:
+        if not isinstance(answers, dict):
+            raise TypeError(f"`answers` must be a dict like {{'q1': 'b'}} (got {type(answers).__name__}).")
+        unknown = set(answers) - set(self.questions)
+        if unknown:
+            raise ValueError(f"`answers` has keys that are not questions: {sorted(unknown)}; "
+                             f"the questions are {list(self.questions)}.")
+        return [q.evaluate(answers.get(k), k) for k, q in self.questions.items()]
+
+    def check(self, answers: dict) -> int:
+        """Check the answers, print a verdict per question, return how many are right."""
+        results = self.evaluate(answers)
+        for r in results:
+            _emit(r.message)
+        right = sum(bool(r) for r in results)
+        _emit(f"{TICK if right == len(results) else WAIT} {right}/{len(results)} right.")
+        return right

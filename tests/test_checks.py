@@ -65,3 +65,37 @@ def test_lesson00_checker():
     r = ex.evaluate(lambda d: (d.mean(), d.std()))
     assert r.status == "wrong" and "standard deviation" in r.message
     assert ex.evaluate(stub).status == "not_done"
+
+
+def test_graded_hints_come_one_level_at_a_time(capsys):
+    from collapse_kit.checks import Exercise
+
+    def test(fn):
+        assert fn() == 1, "not 1"
+
+    ex = Exercise("one", test, hint="nudge", more_hints=("closer", "closest"), reference=lambda: 1)
+    r = ex.check(lambda: 2)
+    assert r.status == "wrong" and "nudge" in r.message and "closer" not in r.message
+    assert "closer" in ex.more_hint() and "closest" in ex.more_hint() and "last hint" in ex.more_hint()
+
+
+def test_quiz_ticks_right_answers_and_nudges_wrong_ones(capsys):
+    from collapse_kit.checks import Question, Quiz
+
+    quiz = Quiz("check", {
+        "q1": Question("pick", "b", "because b.", options={"a": "A", "b": "B"}, hint="think of B",
+                       why_not={"a": "A is the trap."}),
+        "q2": Question("number", 0.5, "half.", tolerance=0.01),
+    })
+    quiz.show()
+    assert "(a) A" in capsys.readouterr().out
+    assert quiz.check({"q1": "b", "q2": 0.5}) == 2
+    assert "because b." in capsys.readouterr().out
+    assert quiz.check({"q1": "a", "q2": 0.6}) == 0
+    out = capsys.readouterr().out
+    assert "A is the trap." in out and "think of B" in out and "because b." not in out
+    assert quiz.check({}) == 0 and "not answered" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="q9"):
+        quiz.check({"q9": 1})
+    with pytest.raises(ValueError, match="answer"):
+        Question("x", "c", "", options={"a": "A"})
