@@ -12,6 +12,10 @@ writes tidy tables (``results/history.csv``, ``examples.csv``, ``ppl.csv``) and
 plots (``results/test_ppl.png``, ``results/ppl_hist.png``) that lesson 06 can
 load with :func:`collapse_kit.finetune.load_results`. Several processes may
 share one ``--out`` folder (different arms or seeds, e.g. one per GPU).
+
+It runs :func:`collapse_kit.finetune.run`, the function lesson 06 calls. User errors
+(bad settings, a folder that holds another run, ``--device cuda`` without a GPU) are
+found before any training and printed as one line with exit status 2.
 """
 from __future__ import annotations
 
@@ -75,7 +79,7 @@ def _plots(results, folder: Path) -> list[Path]:
     paths.append(folder / "test_ppl.png")
     fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
     plt.close(fig)
-    g = sns.displot(data=results.ppl, x="ppl", hue="generation", col="real_fraction", kind="hist",
+    g = sns.displot(data=results.ppl, x="ppl", hue="generation", col="strategy", kind="hist",
                     log_scale=True, element="step", fill=False, common_norm=False, stat="density",
                     palette="viridis", height=3.5)
     g.set_axis_labels("perplexity under the generation-0 model", "density")
@@ -87,48 +91,78 @@ def _plots(results, folder: Path) -> list[Path]:
     return paths
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"collapse-kit: {message}".replace("\n", " "), file=sys.stderr)
+    return code
+
+
 def main(argv=None) -> int:
-    """Run the command line; returns the exit status (0 on success)."""
+    """Run the command line; returns the exit status (0 on success, 2 for a user error, 1 otherwise).
+
+    Every user error (a bad setting, a folder holding another run, a device this machine lacks),
+    whenever it is found, is one line on stderr with exit status 2; everything that can be
+    checked is checked before any training starts. An unexpected error prints one line and
+    the file that holds the full traceback.
+    """
     args = _parser().parse_args(argv)
-    if args.command == "train":
-        from . import gpt
+    from .store import StoreError
 
-        start = time.perf_counter()
-        model, tok, meta = gpt.base_model(args.preset, seed=args.seed, steps=args.steps, device=args.device)
-        print(f"{args.preset}: {meta['parameters']:,} parameters, {meta['steps']} steps, "
-              f"validation loss {meta['valid_loss']:.4f} ({time.perf_counter() - start:.1f} s)")
-        if args.out:
-            gpt.save(args.out, model, tok, meta)
-            print(f"saved to {args.out}")
-        return 0
+    try:
+        return _finetune(args) if args.command == "finetune" else _train(args)
+    except (ValueError, TypeError, StoreError) as exc:
+        return _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        return _fail("interrupted; re-run the same command to resume.", 130)
+    except Exception as exc:  # noqa: BLE001 - a bug or a broken machine: one line and where the log is
+        import tempfile
+        import traceback
 
+        folder = Path(getattr(args, "out", None) or tempfile.gettempdir())
+        log = (folder if folder.is_dir() else Path(tempfile.gettempdir())) / "collapse-kit-error.log"
+        log.write_text(traceback.format_exc())
+        return _fail(f"unexpected error {type(exc).__name__}: {exc} (full log: {log})", 1)
+
+
+def _train(args) -> int:
+    from . import gpt
+    from .finetune import check_device
+
+    start = time.perf_counter()
+    model, tok, meta = gpt.base_model(args.preset, seed=args.seed, steps=args.steps, device=check_device(args.device))
+    print(f"{args.preset}: {meta['parameters']:,} parameters, {meta['steps']} steps, "
+          f"validation loss {meta['valid_loss']:.4f} ({time.perf_counter() - start:.1f} s)")
+    if args.out:
+        gpt.save(args.out, model, tok, meta)
+        print(f"saved to {args.out}")
+    return 0
+
+
+def _finetune(args) -> int:
     from . import finetune as ft
+    from ._validate import check_int
+    from .history import summarize
 
     if args.preset in ft.PAPER_PRESETS:
         try:
             ft.check_paper_requirements(args.preset)
         except RuntimeError as exc:
-            print(f"collapse-kit: {exc}", file=sys.stderr)
-            return 2
-    if args.threads:
+            return _fail(str(exc), 2)
+    if args.threads is not None:
         import torch
 
-        torch.set_num_threads(args.threads)
-    try:
-        setup = ft.FinetuneSetup(preset=args.preset, base_steps=args.base_steps, n_blocks=args.n_blocks,
-                                 n_test=args.n_test, prompt_tokens=args.prompt_tokens, new_tokens=args.new_tokens,
-                                 epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, decoding=args.decoding,
-                                 num_beams=args.num_beams, temperature=args.temperature, top_k=args.top_k,
-                                 top_p=args.top_p)
-    except (ValueError, TypeError) as exc:
-        print(f"collapse-kit: {exc}", file=sys.stderr)
-        return 2
+        torch.set_num_threads(check_int("threads", args.threads, low=1))
+    setup = ft.FinetuneSetup(preset=args.preset, base_steps=args.base_steps, n_blocks=args.n_blocks,
+                             n_test=args.n_test, prompt_tokens=args.prompt_tokens, new_tokens=args.new_tokens,
+                             epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, decoding=args.decoding,
+                             num_beams=args.num_beams, temperature=args.temperature, top_k=args.top_k,
+                             top_p=args.top_p)
     start = time.perf_counter()
     results = ft.run(args.out, generations=args.generations, real_fractions=args.real_fraction, seeds=args.seeds,
                      setup=setup, device=args.device, progress=not args.quiet)
     folder = Path(args.out) / "results"
     paths = ft.save_tables(results, folder) + _plots(results, folder)
-    table = results.metric("test_ppl").pivot(index="generation", columns="real_fraction", values="mean")
+    table = summarize(results.history, "test_ppl", by=("real_fraction", "generation")).pivot(
+        index="generation", columns="real_fraction", values="mean")
     print("mean perplexity of real test text (columns: real fraction λ):")
     print(table.round(3).to_string())
     print(f"done in {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in paths))

@@ -1,10 +1,11 @@
 """Discrete distributions in the generational loop: rare categories vanish first.
 
-A *categorical model* is a probability vector over ``K`` categories (word
-types). Fitting it to data means counting (the maximum-likelihood estimate);
-sampling draws ``M`` items. Under the ``replace`` strategy each generation's
-model is the empirical distribution of the previous generation's ``M`` draws
-(the discrete case of Shumailov et al., Nature 2024, §3), so:
+A *categorical model* (:class:`CategoricalModel`) is a probability vector over ``K``
+categories (word types) per chain. Fitting it means counting (the maximum-likelihood
+estimate); sampling draws ``M`` codes. It runs in :func:`collapse_kit.loop.run_generations`
+with any :class:`~collapse_kit.strategies.Strategy`. Under ``replace`` each generation's
+model is the empirical distribution of the previous generation's ``M`` draws (the discrete
+case of Shumailov et al., Nature 2024, §3), so:
 
 * a category of probability ``q`` survives one generation with probability
   ``1 - (1 - q)**M`` (:func:`survival_probability`); the expected number of
@@ -12,13 +13,12 @@ model is the empirical distribution of the previous generation's ``M`` draws
   (:func:`expected_survivors`);
 * a category that reaches probability 0 never comes back (an *absorbing state*);
   the chain ends with all mass on one category (a delta);
-* the collision probability ``S = sum_i p_i**2`` obeys, in expectation,
-  ``S_m = 1 - (1 - 1/M)**m (1 - S_0)`` (:func:`seddik_collision`; Seddik et al.
+* the collision probability ``S = sum_i p_i**2`` obeys, in expectation over the
+  chains, ``E[S_m] = 1 - (1 - 1/M)**m (1 - S_0)`` (:func:`seddik_collision`; Seddik et al.
   2024, "How bad is training on synthetic data?").
 
-The vectorised simulator :func:`simulate_categorical` runs many chains at once
-and returns the same tidy history as :func:`collapse_kit.loop.run_generations`;
-:class:`CategoricalModel` is the same model for the generic loop.
+Metrics for the loop (:func:`loop_metrics`) and an ``on_generation`` hook that records when
+each category dies (:class:`ExtinctionTracker`, read by :func:`extinction_table`).
 
 The last part is "A Tale of Tails" (Dohmatob et al. 2024): a *memorising*
 learner trained on ``T`` samples of a Zipf(β) law whose tail is cut at rank
@@ -27,17 +27,11 @@ learner trained on ``T`` samples of a Zipf(β) law whose tail is cut at rank
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from scipy.special import gamma as _gamma
 
-from ._validate import check_array, check_choice, check_rng, check_float, check_fraction, check_int, check_probabilities
-
-DISCRETE_STRATEGIES = ("replace", "accumulate", "real_fraction")
-
-
+from ._validate import check_array, check_float, check_fraction, check_int, check_probabilities, check_rng
 
 
 def check_counts(name: str, counts) -> np.ndarray:
@@ -50,12 +44,6 @@ def check_counts(name: str, counts) -> np.ndarray:
     if arr.sum() <= 0:
         raise ValueError(f"`{name}` must have a positive total (all counts are 0).")
     return np.round(arr).astype(np.int64)
-
-
-def normalize_counts(counts) -> np.ndarray:
-    """Counts -> probabilities (the maximum-likelihood categorical fit)."""
-    c = check_counts("counts", counts)
-    return c / c.sum()
 
 
 # --------------------------------------------------------------------------- closed forms
@@ -100,10 +88,13 @@ def seddik_collision(s0: float, sample_size: int, generations) -> np.ndarray:
     """Expected collision probability after ``m`` generations of fully synthetic
     training with ``n = sample_size`` draws each (Seddik et al. 2024):
 
-    ``S_m = 1 - (1 - 1/n)**m (1 - S_0)``.
+    ``E[S_m] = 1 - (1 - 1/n)**m (1 - S_0)``.
 
-    It follows from ``E[S_{m+1} | p] = S_m + (1 - S_m)/n`` for the empirical
-    distribution of ``n`` draws from ``p``; ``S_m -> 1`` (a single category).
+    Exact for the *expectation* (over chains) when every generation is the maximum-likelihood
+    (counting) fit to ``n`` independent draws from the previous model, with no real data: then
+    ``E[S_{m+1} | p] = S_m + (1 - S_m)/n``. A single chain's ``S_m`` is random and tends to 1
+    (a single category). For a trained network (smoothed, not exactly the empirical counts)
+    it is an idealisation.
     """
     s0 = check_fraction("s0", s0)
     n = check_int("sample_size", sample_size, low=1)
@@ -115,10 +106,16 @@ def seddik_collision(s0: float, sample_size: int, generations) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the model
 class CategoricalModel:
-    """A categorical distribution over ``n_categories`` integer codes ``0..K-1``.
+    """A categorical distribution over integer codes ``0..K-1`` per chain, batched over chains.
 
-    ``fit`` counts the codes (maximum likelihood); ``sample`` draws codes. It
-    follows the loop protocol of :mod:`collapse_kit.loop`.
+    ``fit`` counts each chain's codes (the maximum-likelihood estimate ``counts / N``);
+    ``sample`` draws codes from it. Data are integer arrays of shape ``(n_chains, N)``.
+
+    Drawing from ``counts / N`` is the same as drawing training items uniformly with
+    replacement, which is how :meth:`sample` does it (its cost does not grow with ``K``).
+    ``probs_`` gives the dense probabilities ``(n_chains, K)`` (an offset ``bincount``).
+    Chains that share one data set (``numpy.broadcast_to``, as the loop passes one real set
+    to every chain) are counted once.
 
     Parameters
     ----------
@@ -127,230 +124,210 @@ class CategoricalModel:
 
     def __init__(self, n_categories: int):
         self.n_categories = check_int("n_categories", n_categories, low=1)
-        self.probs_: np.ndarray | None = None
+        self.data_: np.ndarray | None = None
+        self._summary: dict = {}
+        self._probs = None
 
     def fit(self, data, rng=None) -> "CategoricalModel":
-        codes = check_array("data", data, ndim=1, dtype=float)
-        if np.any(codes < 0) or np.any(codes >= self.n_categories) or not np.allclose(codes, np.round(codes)):
-            raise ValueError(f"`data` must hold integer codes in [0, {self.n_categories - 1}].")
-        counts = np.bincount(codes.astype(np.int64), minlength=self.n_categories)
-        self.probs_ = counts / counts.sum()
+        codes = np.asarray(data)
+        if codes.ndim != 2 or codes.shape[1] < 1 or codes.dtype.kind not in "iu":
+            raise ValueError(f"`data` must be integer codes of shape (n_chains, N >= 1) "
+                             f"(got dtype {codes.dtype}, shape {codes.shape}).")
+        rows = codes[:1] if codes.strides[0] == 0 else codes
+        if rows.min() < 0 or rows.max() >= self.n_categories:
+            raise ValueError(f"`data` must hold codes in [0, {self.n_categories - 1}] "
+                             f"(found {rows.min()}..{rows.max()}).")
+        self.data_, self._summary, self._probs = codes, {}, None
         return self
 
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        if self.probs_ is None:
-            raise RuntimeError("call fit() before sample().")
-        n = check_int("n", n, low=1)
-        return rng.choice(self.n_categories, size=n, p=self.probs_)
+    def _check_fitted(self):
+        if self.data_ is None:
+            raise RuntimeError("call fit() before using the model.")
 
     @property
-    def n_alive(self) -> int:
-        return int(np.count_nonzero(self.probs_))
+    def shared(self) -> bool:
+        """Whether every chain holds the same data (a broadcast array)."""
+        self._check_fitted()
+        return self.data_.strides[0] == 0
+
+    @property
+    def probs_(self) -> np.ndarray:
+        """Fitted probabilities, shape ``(n_chains, K)``."""
+        self._check_fitted()
+        if self._probs is None:
+            rows = self.data_[:1] if self.shared else self.data_
+            c, n = rows.shape
+            flat = rows.astype(np.int64) + (np.arange(c, dtype=np.int64) * self.n_categories)[:, None]
+            counts = np.bincount(flat.ravel(), minlength=c * self.n_categories).reshape(c, self.n_categories)
+            self._probs = np.broadcast_to(counts / n, (len(self.data_), self.n_categories))
+        return self._probs
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` codes per chain, shape ``(n_chains, n)``."""
+        self._check_fitted()
+        n = check_int("n", n, low=1)
+        c, size = self.data_.shape
+        idx = rng.integers(0, size, size=(c, n))
+        if self.shared:
+            return self.data_[0][idx]
+        return np.take_along_axis(self.data_, idx, axis=1)
+
+    def _nonzero(self):
+        """(chain, code, count) of every category with a positive count."""
+        rows = self.data_[:1] if self.shared else self.data_
+        c, n = rows.shape
+        flat = np.sort(rows, axis=1).ravel()
+        chain = np.repeat(np.arange(c), n)
+        new = np.ones(flat.size, dtype=bool)
+        new[1:] = (flat[1:] != flat[:-1]) | (chain[1:] != chain[:-1])
+        starts = np.flatnonzero(new)
+        return chain[starts], flat[starts], np.diff(np.append(starts, flat.size))
+
+    def summary(self, sample_size: int | None = None) -> dict:
+        """Per chain: ``alive`` (categories with positive probability), ``entropy`` (bits),
+        ``collision`` (Σp²), ``top category`` (the most likely code) and, given ``M =
+        sample_size``, ``predicted alive`` (``Σ 1 - (1 - p_i)**M``: the expected number alive
+        after the next generation's ``M`` draws). Arrays of shape ``(n_chains,)``."""
+        self._check_fitted()
+        key = None if sample_size is None else check_int("sample_size", sample_size, low=1)
+        if key not in self._summary:
+            chain, code, count = self._nonzero()
+            c = int(chain[-1]) + 1
+            p = count / self.data_.shape[1]
+            out = {"alive": np.bincount(chain, minlength=c).astype(float),
+                   "entropy": -np.bincount(chain, weights=p * np.log2(p), minlength=c),
+                   "collision": np.bincount(chain, weights=p * p, minlength=c)}
+            order = np.lexsort((-code, count, chain))  # per chain, the largest count last (ties: smallest code)
+            last = np.flatnonzero(np.append(chain[order][1:] != chain[order][:-1], True))
+            out["top category"] = code[order][last].astype(float)
+            if key is not None:
+                with np.errstate(divide="ignore"):
+                    out["predicted alive"] = np.bincount(chain, weights=-np.expm1(key * np.log1p(-p)), minlength=c)
+            if self.shared:
+                out = {k: np.repeat(v, len(self.data_)) for k, v in out.items()}
+            self._summary[key] = out
+        return self._summary[key]
+
+    @property
+    def n_alive(self) -> np.ndarray:
+        return self.summary()["alive"]
 
 
-def categorical_metrics() -> dict:
-    """Metrics for :func:`collapse_kit.loop.run_generations` with a CategoricalModel."""
-    return {"alive": lambda model, s: model.n_alive,
-            "entropy": lambda model, s: entropy(model.probs_),
-            "collision": lambda model, s: collision_probability(model.probs_)}
+def _model_summary(ctx, sample_size=None):
+    if ctx.model is None:
+        raise ValueError("this generation was restored from a store without its model; its metrics are stored.")
+    return ctx.model.summary(sample_size)
 
 
-# --------------------------------------------------------------------------- vectorised chains
-@dataclass
-class CategoricalRun:
-    """The result of :func:`simulate_categorical`.
-
-    Attributes
-    ----------
-    history : DataFrame
-        Tidy: ``generation, seed, metric, value, strategy`` (``seed`` is the chain
-        index). Metrics: ``alive`` (categories with positive probability in the
-        generation's model), ``entropy`` (bits), ``collision`` (Σp²),
-        ``predicted_alive`` (the one-step closed form ``Σ 1-(1-p_i)^M`` for the
-        *next* generation under ``replace``, computed from this generation's model).
-    extinct_at : int array (n_chains, K)
-        The generation from which the category has probability 0 for good
-        (under ``replace`` the first generation it is missing);
-        ``generations + 1`` if it is alive at the end.
-    final_probs : float array (n_chains, K)
-    p0 : the real distribution; sample_size, generations, strategy: the settings.
-    """
-
-    history: pd.DataFrame
-    extinct_at: np.ndarray
-    final_probs: np.ndarray
-    p0: np.ndarray
-    sample_size: int
-    generations: int
-    strategy: str
-
-    def values(self, metric: str) -> np.ndarray:
-        """One metric as an array of shape (n_chains, generations + 1) (for fan charts)."""
-        sub = self.history[self.history["metric"] == metric]
-        if sub.empty:
-            raise ValueError(f"`metric` must be one of {sorted(set(self.history['metric']))} (got {metric!r}).")
-        return sub.pivot(index="seed", columns="generation", values="value").to_numpy()
-
-    def survival_curve(self) -> np.ndarray:
-        """Fraction of chains in which each category is still alive, per generation:
-        array (generations + 1, K)."""
-        g = np.arange(self.generations + 1)[:, None, None]
-        return (self.extinct_at[None, :, :] > g).mean(axis=1)
+def loop_metrics() -> dict:
+    """Metrics for :func:`~collapse_kit.loop.run_generations` with a :class:`CategoricalModel`
+    (see :meth:`CategoricalModel.summary`). ``predicted alive`` uses the run's ``M``."""
+    names = ("alive", "entropy", "collision", "top category")
+    out = {name: (lambda ctx, name=name: _model_summary(ctx)[name]) for name in names}
+    out["predicted alive"] = lambda ctx: _model_summary(ctx, ctx.samples.shape[1])["predicted alive"]
+    return out
 
 
-def _sample_from_probs(probs: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw ``m`` codes from each row of ``probs`` (n_chains, K) by inverse CDF."""
-    n_chains, k = probs.shape
-    cdf = np.cumsum(probs, axis=1)
-    cdf /= cdf[:, -1:]
-    u = rng.random((n_chains, m))
-    offsets = np.arange(n_chains)[:, None]
-    flat = (cdf + offsets).ravel()  # rows stacked on [0,1], [1,2], ... : one searchsorted for all
-    codes = np.searchsorted(flat, (u + offsets).ravel(), side="right").reshape(n_chains, m) - offsets * k
-    return np.minimum(codes, k - 1)
-
-
-def _bincount_rows(codes: np.ndarray, k: int) -> np.ndarray:
-    n_chains = codes.shape[0]
-    flat = codes + np.arange(n_chains)[:, None] * k
-    return np.bincount(flat.ravel(), minlength=n_chains * k).reshape(n_chains, k)
-
-
-def simulate_categorical(p0, *, sample_size: int, generations: int, n_chains: int = 100,
-                         strategy: str = "replace", real_fraction: float = 0.0, seed: int | None = 0,
-                         rng: np.random.Generator | None = None) -> CategoricalRun:
-    """Many independent chains of "fit a categorical, sample M, refit", at once.
-
-    Generation 0's model is ``p0`` (the real distribution, e.g. word frequencies
-    of the corpus). Generation ``g >= 1`` fits the counts of its training set:
-
-    ``replace``
-        the ``M`` draws of generation ``g - 1``;
-    ``accumulate``
-        the real data plus every synthetic batch so far (see Notes);
-    ``real_fraction``
-        ``round(λM)`` fresh draws from ``p0`` plus ``M - round(λM)`` of the
-        previous generation's draws (a random subset).
+class ExtinctionTracker:
+    """An ``on_generation`` hook for :func:`~collapse_kit.loop.run_generations` that records, for
+    every chain and category, the last generation in which the category was alive.
 
     Parameters
     ----------
-    p0 : probability vector (K,)
-    sample_size : int >= 1
-        M, draws per generation.
-    generations : int >= 1
-    n_chains : int >= 1
-    strategy : {"replace", "accumulate", "real_fraction"}
-    real_fraction : float in [0, 1], only for ``"real_fraction"``
-    seed, rng : reproducibility (same seed, same numbers)
+    n_categories : int >= 1
 
-    Notes
-    -----
-    For ``accumulate`` the real data enter as ``M`` pseudo-counts distributed as
-    ``p0`` (the real set is as large as one synthetic batch), so no real category
-    can ever be lost.
-
-    Returns
-    -------
-    CategoricalRun
+    Examples
+    --------
+    >>> tracker = ExtinctionTracker(K)                                   # doctest: +SKIP
+    >>> run_generations(..., on_generation=tracker)                     # doctest: +SKIP
+    >>> tracker.extinct_at("replace")     # (chains, K)                 # doctest: +SKIP
     """
-    p0 = check_probabilities("p0", p0, atol=1e-6)
-    p0 = p0 / p0.sum()
-    m = check_int("sample_size", sample_size, low=1)
-    generations = check_int("generations", generations, low=1)
-    n_chains = check_int("n_chains", n_chains, low=1)
-    strategy = check_choice("strategy", strategy, DISCRETE_STRATEGIES)
-    lam = check_fraction("real_fraction", real_fraction)
-    if strategy != "real_fraction" and lam != 0:
-        raise ValueError(f"`real_fraction` only applies to strategy='real_fraction' (got strategy={strategy!r}).")
-    rng = check_rng(seed, rng)
-    k = p0.size
-    k_real = int(round(lam * m))
-    label = f"real fraction {lam:g} (fresh)" if strategy == "real_fraction" else strategy
 
-    probs = np.broadcast_to(p0, (n_chains, k)).copy()
-    cols = np.arange(k)  # the categories still simulated (under replace: alive in some chain)
-    pool = p0[None, :] * m if strategy == "accumulate" else None
-    extinct_at = np.full((n_chains, k), generations + 1, dtype=np.int32)
-    extinct_at[:, p0 == 0] = 0
-    rows: list[pd.DataFrame] = []
-    chains = np.arange(n_chains)
+    def __init__(self, n_categories: int):
+        self.n_categories = check_int("n_categories", n_categories, low=1)
+        self.last_alive: dict = {}   # (strategy label, seed) -> int32 array (n_chains, K)
+        self.generations: dict = {}  # (strategy label, seed) -> last generation seen
 
-    def record(g: int, probs: np.ndarray) -> None:
-        alive = np.count_nonzero(probs, axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ent = -np.where(probs > 0, probs * np.log2(np.where(probs > 0, probs, 1)), 0).sum(axis=1)
-            pred = (-np.expm1(m * np.log1p(-probs))).sum(axis=1)
-        coll = (probs * probs).sum(axis=1)
-        for name, val in (("alive", alive), ("entropy", ent), ("collision", coll), ("predicted_alive", pred)):
-            rows.append(pd.DataFrame({"generation": g, "seed": chains, "metric": name, "value": val.astype(float)}))
-
-    record(0, probs)
-    for g in range(1, generations + 1):
-        width = cols.size
-        draws = _sample_from_probs(probs, m, rng)           # generation g-1 samples (local codes)
-        if strategy == "replace":
-            counts = _bincount_rows(draws, width).astype(float)
-        elif strategy == "accumulate":
-            pool = pool + _bincount_rows(draws, width)
-            counts = pool
+    def __call__(self, ctx) -> None:
+        if ctx.model is None:
+            raise ValueError("ExtinctionTracker needs the fitted model of every generation (run without a "
+                             "store, or with a fresh one).")
+        key = (ctx.strategy.label, ctx.seed)
+        c = ctx.n_chains
+        last = self.last_alive.setdefault(key, np.full((c, self.n_categories), -1, dtype=np.int32))
+        chain, code, _ = ctx.model._nonzero()
+        if ctx.model.shared:
+            last[:, code] = ctx.generation
         else:
-            keep = m - k_real
-            order = np.argsort(rng.random((n_chains, m)), axis=1)[:, :keep]
-            syn = np.take_along_axis(draws, order, axis=1)
-            counts = _bincount_rows(syn, width).astype(float)
-            if k_real:
-                counts += _bincount_rows(_sample_from_probs(np.broadcast_to(p0, (n_chains, k)), k_real, rng), k)
-        probs = counts / counts.sum(axis=1, keepdims=True)
-        ext = extinct_at[:, cols]
-        ext[(probs == 0) & (ext > generations)] = g
-        ext[(probs > 0) & (ext <= g)] = generations + 1  # revived: only when real data come back in
-        extinct_at[:, cols] = ext
-        record(g, probs)
-        if strategy == "replace":  # a category dead in every chain never returns: stop simulating it
-            live = np.flatnonzero(probs.any(axis=0))
-            if live.size < 0.7 * width:
-                cols, probs = cols[live], probs[:, live]
-    full = np.zeros((n_chains, k))
-    full[:, cols] = probs
-    probs = full
-    history = pd.concat(rows, ignore_index=True)
-    history["strategy"] = label
-    return CategoricalRun(history=history, extinct_at=extinct_at, final_probs=probs, p0=p0,
-                          sample_size=m, generations=generations, strategy=label)
+            last[chain, code] = ctx.generation
+        self.generations[key] = max(self.generations.get(key, 0), ctx.generation)
+
+    def _keys(self, strategy):
+        labels = list(dict.fromkeys(k[0] for k in self.last_alive))
+        if not labels:
+            raise ValueError("the tracker has seen no generation yet: pass it as `on_generation=`.")
+        if strategy is None:
+            if len(labels) > 1:
+                raise ValueError(f"the tracker saw several strategies: pass `strategy=` one of {labels}.")
+            strategy = labels[0]
+        label = getattr(strategy, "label", strategy)
+        if label not in labels:
+            raise ValueError(f"`strategy` must be one of {labels} (got {label!r}).")
+        return [k for k in self.last_alive if k[0] == label]
+
+    def final_generation(self, strategy=None) -> int:
+        return self.generations[self._keys(strategy)[0]]
+
+    def extinct_at(self, strategy=None) -> np.ndarray:
+        """Per chain (every seed's chains stacked) and category, the generation from which the
+        category is gone for good (0 if it never existed); ``G + 1`` if alive at the last
+        generation ``G``. Shape ``(chains, K)``."""
+        keys = self._keys(strategy)
+        g = self.generations[keys[0]]
+        last = np.concatenate([self.last_alive[k] for k in keys])
+        return np.where(last >= g, g + 1, last + 1)
+
+    def survival_curve(self, strategy=None) -> np.ndarray:
+        """Fraction of chains in which each category is not yet gone for good, per generation:
+        array ``(G + 1, K)``."""
+        ext = self.extinct_at(strategy)
+        g = np.arange(self.final_generation(strategy) + 1)[:, None, None]
+        return (ext[None] > g).mean(axis=1)
 
 
-def extinction_table(run: CategoricalRun, words, counts, *, chain: int = 0, n_examples: int = 4,
-                     bins=(1, 2, 4, 11, 101, 1001, None)) -> pd.DataFrame:
+def extinction_table(tracker: ExtinctionTracker, words, counts, *, strategy=None, chain: int = 0,
+                     n_examples: int = 4, bins=(1, 2, 4, 11, 101, 1001, None)) -> pd.DataFrame:
     """Which words go first: for frequency bands of the real counts, the median
     generation at which the words of that band vanished (over all chains), the
-    share lost by the end, and a few real example words lost in generation 1 of
-    ``chain`` (or the latest survivors for frequent bands).
+    share lost by the end, and a few real example words lost first in ``chain``.
 
     Parameters
     ----------
-    run : CategoricalRun started from ``counts / counts.sum()``
+    tracker : ExtinctionTracker that watched a run started from ``counts``
     words : sequence of K words (same order as ``counts``)
     counts : K real counts
+    strategy : the strategy (or its label) to read, if the run had several
     bins : band edges on the real count; ``None`` means no upper edge.
     """
     counts = check_counts("counts", counts)
+    ext_all = tracker.extinct_at(strategy)
     words = np.asarray(list(words), dtype=object)
-    if words.size != counts.size or counts.size != run.extinct_at.shape[1]:
-        raise ValueError("`words`, `counts` and the run must have the same number of categories.")
-    chain = check_int("chain", chain, low=0, high=run.extinct_at.shape[0] - 1)
-    never = run.generations + 1
+    if words.size != counts.size or counts.size != ext_all.shape[1]:
+        raise ValueError("`words`, `counts` and the tracker must have the same number of categories.")
+    chain = check_int("chain", chain, low=0, high=ext_all.shape[0] - 1)
+    n_examples = check_int("n_examples", n_examples, low=1)
+    never = tracker.final_generation(strategy) + 1
     rows = []
     edges = list(bins)
     for lo, hi in zip(edges[:-1], edges[1:]):
         sel = (counts >= lo) & (counts < (hi if hi is not None else np.inf))
         if not sel.any():
             continue
-        ext = run.extinct_at[:, sel]
+        ext = ext_all[:, sel]
         lost = ext < never
         med = np.median(np.where(lost, ext, np.inf))
         idx = np.flatnonzero(sel)
-        e_chain = run.extinct_at[chain, idx]
-        first = idx[np.argsort(e_chain, kind="stable")][:n_examples]
+        first = idx[np.argsort(ext_all[chain, idx], kind="stable")][:n_examples]
         band = f"{lo}" if hi == lo + 1 else (f"{lo}–{hi - 1}" if hi is not None else f"≥ {lo}")
         rows.append({"real count": band, "words": int(sel.sum()),
                      "share of corpus": float(counts[sel].sum() / counts.sum()),
@@ -358,8 +335,14 @@ def extinction_table(run: CategoricalRun, words, counts, *, chain: int = 0, n_ex
                      "median generation lost": (float(med) if np.isfinite(med) else np.nan),
                      f"first lost in chain {chain}": ", ".join(
                          f"{w} (g{e})" if e < never else f"{w} (alive)"
-                         for w, e in zip(words[first], run.extinct_at[chain, first]))})
+                         for w, e in zip(words[first], ext_all[chain, first]))})
     return pd.DataFrame(rows)
+
+
+def codes_from_counts(counts, dtype=np.int32) -> np.ndarray:
+    """The data set behind ``counts``: code ``i`` repeated ``counts[i]`` times (shape ``(N,)``)."""
+    counts = check_counts("counts", counts)
+    return np.repeat(np.arange(counts.size, dtype=dtype), counts)
 
 
 # --------------------------------------------------------------------------- A Tale of Tails

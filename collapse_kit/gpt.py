@@ -144,7 +144,7 @@ def build_model(vocab_size: int, preset: str | Preset = "cpu", *, seed: int = 0,
         Seeds the initial weights (the global torch RNG is left untouched).
     device : "cpu", "cuda" or "mps"; default: the best available.
     """
-    from transformers import GPT2Config, GPT2LMHeadModel
+    from transformers import AutoModelForCausalLM, GPT2Config
 
     _quiet_transformers()
     vocab_size = check_int("vocab_size", vocab_size, low=2)
@@ -157,7 +157,7 @@ def build_model(vocab_size: int, preset: str | Preset = "cpu", *, seed: int = 0,
                         eos_token_id=None, pad_token_id=None, loss_type="ForCausalLM",
                         activation_function="gelu_pytorch_tanh")  # fused tanh-GELU kernel: same math, faster
     with _seeded(seed):
-        model = GPT2LMHeadModel._from_config(config, attn_implementation="sdpa")
+        model = AutoModelForCausalLM.from_config(config, attn_implementation="sdpa")  # public API: a GPT2LMHeadModel
     return model.to(device)
 
 
@@ -260,7 +260,7 @@ def sequence_nll(model, blocks, *, batch_size: int = 64, device: str | None = No
     model.eval()
     out = []
     for i in range(0, len(blocks), batch_size):
-        x = torch.from_numpy(blocks[i:i + batch_size]).to(device)
+        x = torch.tensor(blocks[i:i + batch_size], device=device)  # a copy: blocks may be a read-only view
         out.append(lm_loss(model, x, reduction="none").mean(dim=1).double().cpu().numpy())
     model.train(was_training)
     return np.concatenate(out)
@@ -279,12 +279,16 @@ def continuation_nll(model, prompts, continuations, *, batch_size: int = 64) -> 
     if full.shape[1] > block_size_of(model):
         raise ValueError(f"prompt + continuation must fit the block size {block_size_of(model)} (got {full.shape[1]}).")
     device = model_device(model)
+    was_training = model.training
     model.eval()
     p = prompts.shape[1]
     out = []
-    for i in range(0, len(full), batch_size):
-        losses = lm_loss(model, torch.from_numpy(full[i:i + batch_size]).to(device), reduction="none")
-        out.append(losses[:, p - 1:].mean(dim=1).double().cpu().numpy())
+    try:
+        for i in range(0, len(full), batch_size):
+            losses = lm_loss(model, torch.from_numpy(full[i:i + batch_size]).to(device), reduction="none")
+            out.append(losses[:, p - 1:].mean(dim=1).double().cpu().numpy())
+    finally:
+        model.train(was_training)
     return np.concatenate(out)
 
 
@@ -516,6 +520,24 @@ def generate(model, prompts, max_new_tokens: int, *, method: str = "sample", tem
     return np.concatenate(out).astype(np.int64)
 
 
+def cache_keyword(model) -> str:
+    """The name under which ``model.forward`` takes (and its output returns) the KV cache.
+
+    transformers 5.15-5.23 call it ``past_key_values``; newer versions ``cache`` (and on 5.15 an
+    unknown ``cache=`` keyword is silently ignored, which would recompute nothing and give wrong
+    logits), so ask the model's own signature rather than guess.
+    """
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    if "cache" in params:
+        return "cache"
+    if "past_key_values" in params:
+        return "past_key_values"
+    raise TypeError(f"{type(model).__name__}.forward takes neither `cache` nor `past_key_values`; "
+                    "run with use_cache=False.")
+
+
 def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, gen, use_cache, block):
     """Token-by-token decoding; with ``use_cache`` each step feeds only the newest token.
 
@@ -525,15 +547,16 @@ def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, ge
     """
     past, cached, new = None, 0, []
     seq = x
+    cache_kw = cache_keyword(model)
     for _ in range(max_new_tokens):
         if use_cache and past is not None and cached < block:
-            out = model(input_ids=seq[:, -1:], cache=past, use_cache=True, logits_to_keep=1)
+            out = model(input_ids=seq[:, -1:], use_cache=True, logits_to_keep=1, **{cache_kw: past})
             cached += 1
         else:  # first step, no cache, or context full: run the (last part of the) sequence again
             ctx = seq[:, -block:] if (not use_cache or seq.shape[1] <= block) else seq[:, -(block // 2):]
             out = model(input_ids=ctx, use_cache=use_cache, logits_to_keep=1)
             cached = ctx.shape[1]
-        past = out.cache if use_cache else None
+        past = getattr(out, cache_kw) if use_cache else None
         logits = out.logits[:, -1].float()
         if greedy:
             nxt = logits.argmax(dim=-1, keepdim=True)

@@ -2,6 +2,8 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import json
+
 import pandas as pd
 import pytest
 import torch
@@ -27,7 +29,7 @@ def test_finetune_command_writes_tables_and_plots(tmp_path, monkeypatch, capsys)
     assert set(history["real_fraction"]) == {0.0, 0.5} and set(history["generation"]) == {0, 1}
     # the notebook reads the same folder
     pd.testing.assert_frame_equal(ft.load_results(out).history.reset_index(drop=True), history,
-                                  check_dtype=False)
+                                  check_dtype=False, check_categorical=False)
     # re-running finds everything done
     assert main(argv) == 0
 
@@ -37,6 +39,56 @@ def test_bad_arguments_fail_with_a_message(tmp_path, capsys):
     assert "n_blocks" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["finetune"])  # --out is required
+
+
+TINY = ["finetune", "--preset", "tiny", "--base-steps", "10", "--n-blocks", "8", "--n-test", "4",
+        "--prompt-tokens", "8", "--new-tokens", "8", "--epochs", "1", "--num-beams", "2", "--quiet"]
+
+
+@pytest.mark.parametrize("extra, word", [
+    (["--generations", "0"], "generations"),
+    (["--real-fraction", "1.5"], "real_fraction"),
+    (["--seeds", "-1"], "seeds"),
+    (["--device", "cuda"], "cuda"),
+    (["--threads", "0"], "threads"),
+])
+def test_user_errors_are_one_line_before_any_training(tmp_path, monkeypatch, capsys, extra, word):
+    if word == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    monkeypatch.setenv("COLLAPSE_KIT_CACHE", str(tmp_path / "cache"))
+    import collapse_kit.gpt as gpt
+
+    monkeypatch.setattr(gpt, "base_model", lambda *a, **k: pytest.fail("trained before validating"))
+    assert main(TINY + extra + ["--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("collapse-kit: ") and word in err, err
+
+
+def test_reused_folder_with_other_settings_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COLLAPSE_KIT_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "setup.json").write_text(json.dumps({**ft.FinetuneSetup(preset="tiny").__dict__, "epochs": 9.0}))
+    import collapse_kit.gpt as gpt
+
+    monkeypatch.setattr(gpt, "base_model", lambda *a, **k: pytest.fail("trained before validating"))
+    assert main(TINY + ["--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "other settings" in err, err
+
+
+def test_unexpected_errors_print_one_line_and_the_log(tmp_path, monkeypatch, capsys):
+    import collapse_kit.finetune as ftm
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(ftm, "run", broken)
+    assert main(TINY + ["--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "boom" in err and "full log" in err
+    log = tmp_path / "collapse-kit-error.log"
+    assert "Traceback" in log.read_text() and "ZeroDivisionError" in log.read_text()
 
 
 def test_paper_scale_fails_at_once_offline(tmp_path, monkeypatch, capsys):

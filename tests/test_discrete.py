@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 
 from collapse_kit import discrete as D
+from collapse_kit.history import values
 from collapse_kit.loop import run_generations
+from collapse_kit.strategies import Strategy
 
 
 P = np.array([0.5, 0.3, 0.15, 0.04, 0.01])
@@ -24,86 +26,104 @@ def test_closed_forms_values():
     (lambda: D.entropy([1.2, -0.2]), "non-negative"),
     (lambda: D.survival_probability(0.1, 0), "sample_size"),
     (lambda: D.survival_probability(1.5, 3), "q"),
-    (lambda: D.normalize_counts([3, -1]), "non-negative"),
-    (lambda: D.normalize_counts([1.5, 2]), "whole"),
-    (lambda: D.normalize_counts([0, 0]), "positive total"),
+    (lambda: D.codes_from_counts([3, -1]), "non-negative"),
+    (lambda: D.codes_from_counts([1.5, 2]), "whole"),
+    (lambda: D.codes_from_counts([0, 0]), "positive total"),
+    (lambda: D.CategoricalModel(0), "n_categories"),
+    (lambda: D.ExtinctionTracker(0), "n_categories"),
     (lambda: D.cut_tail(P, 0), "k"),
     (lambda: D.cut_tail(P, 6), "k"),
     (lambda: D.zipf_probs(10, 1.0), "beta"),
     (lambda: D.dohmatob_law(100, 0.5, 2.0), "k"),
     (lambda: D.seddik_collision(1.5, 10, 1), "s0"),
-    (lambda: D.simulate_categorical(P, sample_size=10, generations=2, strategy="mix"), "strategy"),
-    (lambda: D.simulate_categorical(P, sample_size=10, generations=2, real_fraction=0.2), "real_fraction"),
-    (lambda: D.simulate_categorical([0.5, 0.4], sample_size=10, generations=2), "sum to 1"),
 ])
 def test_bad_parameters_raise_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
 
-def test_simulation_reproducible_and_absorbing():
-    a = D.simulate_categorical(P, sample_size=20, generations=60, n_chains=50, seed=3)
-    b = D.simulate_categorical(P, sample_size=20, generations=60, n_chains=50, seed=3)
-    assert a.history.equals(b.history)
-    assert set(a.history.columns) >= {"generation", "seed", "metric", "value", "strategy"}
-    alive = a.values("alive")
+def run(p=P, n=100, M=10, generations=5, n_chains=50, seeds=0, strategies="replace", **kw):
+    """A categorical run through the one loop, starting from a real set of n codes in proportion p."""
+    real = D.codes_from_counts(np.round(np.asarray(p) * n))
+    return run_generations(lambda: D.CategoricalModel(len(p)), real, sample_size=M, generations=generations,
+                           n_chains=n_chains, metrics=D.loop_metrics(), seeds=seeds, strategies=strategies, **kw)
+
+
+def test_model_fits_counts_and_samples_batched():
+    data = np.array([[0, 0, 1, 3], [2, 2, 2, 2]])
+    m = D.CategoricalModel(4).fit(data)
+    np.testing.assert_allclose(m.probs_, [[0.5, 0.25, 0, 0.25], [0, 0, 1, 0]])
+    s = m.summary(sample_size=2)
+    np.testing.assert_allclose(s["alive"], [3, 1])
+    np.testing.assert_allclose(s["collision"], [0.375, 1.0])
+    np.testing.assert_allclose(s["entropy"], [1.5, 0.0])
+    np.testing.assert_allclose(s["top category"], [0, 2])
+    np.testing.assert_allclose(s["predicted alive"], [1 - 0.25 + 2 * (1 - 0.75**2), 1.0])
+    x = m.sample(1000, np.random.default_rng(0))
+    assert x.shape == (2, 1000) and (x[1] == 2).all() and abs((x[0] == 0).mean() - 0.5) < 0.06
+    shared = D.CategoricalModel(4).fit(np.broadcast_to(data[0], (3, 4)))  # one real set, counted once
+    assert shared.shared and shared.probs_.shape == (3, 4)
+    np.testing.assert_allclose(shared.summary()["alive"], [3, 3, 3])
+    for bad, match in [(np.array([0, 1]), "shape"), (np.array([[0.0, 1.0]]), "integer"),
+                       (np.array([[0, 4]]), "codes in")]:
+        with pytest.raises(ValueError, match=match):
+            D.CategoricalModel(4).fit(bad)
+    with pytest.raises(RuntimeError, match="fit"):
+        D.CategoricalModel(4).sample(3, np.random.default_rng(0))
+
+
+def test_replace_is_absorbing_and_ends_in_a_delta():
+    h = run(M=20, generations=60, n_chains=50, seeds=3)
+    alive = values(h, "alive")
     assert alive.shape == (50, 61) and (alive[:, 0] == 5).all()
     assert (np.diff(alive, axis=1) <= 0).all()  # a lost category never comes back
-    # extinct_at agrees with the final state and with alive counts
-    assert ((a.final_probs > 0) == (a.extinct_at > a.generations)).all()
-    np.testing.assert_array_equal((a.extinct_at > 10).sum(axis=1), alive[:, 10])
     assert (alive[:, -1] == 1).mean() > 0.8  # M=20: most chains have ended in a single category
 
 
 def test_one_generation_survival_matches_closed_form():
-    run = D.simulate_categorical(P, sample_size=10, generations=1, n_chains=4000, seed=0)
-    surv = run.survival_curve()[1]
+    tracker = D.ExtinctionTracker(5)
+    h = run(n=1000, M=10, generations=1, n_chains=4000, on_generation=tracker)
+    surv = tracker.survival_curve()[1]
     want = D.survival_probability(P, 10)
     se = np.sqrt(want * (1 - want) / 4000) + 1e-9
     assert np.all(np.abs(surv - want) < 5 * se)
-    alive1 = run.values("alive")[:, 1]
+    alive1 = values(h, "alive")[:, 1]
     assert abs(alive1.mean() - D.expected_survivors(P, 10)) < 5 * alive1.std() / np.sqrt(4000)
+    np.testing.assert_array_equal((tracker.extinct_at() > 1).sum(axis=1), alive1)
 
 
 def test_collision_follows_seddik_law():
-    run = D.simulate_categorical(P, sample_size=15, generations=30, n_chains=3000, seed=1)
-    coll = run.values("collision")
+    h = run(n=1000, M=15, generations=30, n_chains=3000, seeds=1)
+    coll = values(h, "collision")
     law = D.seddik_collision(D.collision_probability(P), 15, np.arange(31))
     se = coll.std(axis=0) / np.sqrt(coll.shape[0]) + 1e-12
     assert np.all(np.abs(coll.mean(axis=0) - law) < 5 * se + 1e-3)
-    assert (np.diff(run.values("entropy").mean(axis=0)) < 0.05).all()
+    assert (np.diff(values(h, "entropy").mean(axis=0)) < 0.05).all()
 
 
 def test_accumulate_keeps_every_category_and_real_fraction_revives():
-    acc = D.simulate_categorical(P, sample_size=5, generations=20, n_chains=20, strategy="accumulate", seed=0)
-    assert (acc.values("alive") == 5).all()
-    mix = D.simulate_categorical(P, sample_size=50, generations=20, n_chains=20, strategy="real_fraction",
-                                 real_fraction=0.5, seed=0)
-    rep = D.simulate_categorical(P, sample_size=50, generations=20, n_chains=20, seed=0)
-    assert mix.values("alive")[:, -1].mean() > rep.values("alive")[:, -1].mean()
-    assert mix.strategy == "real fraction 0.5 (fresh)"
-
-
-def test_loop_model_agrees_with_vectorised_chains():
-    codes = np.repeat(np.arange(5), (P * 100).astype(int))
-    hist = run_generations(lambda: D.CategoricalModel(5), codes, generations=5, sample_size=100,
-                           metrics=D.categorical_metrics(), seeds=range(200))
-    loop_alive = hist[(hist.metric == "alive") & (hist.generation == 1)]["value"].mean()
-    assert abs(loop_alive - D.expected_survivors(P, 100)) < 0.05
-    with pytest.raises(ValueError, match="codes"):
-        D.CategoricalModel(3).fit(np.array([0, 1, 5]))
+    acc = run(M=5, generations=20, n_chains=20, strategies=Strategy("accumulate"))
+    assert (values(acc, "alive") == 5).all()  # the real samples stay in every training set
+    mix = run(n=1000, M=50, generations=20, n_chains=20, strategies=Strategy("real_fraction", 0.5, True),
+              real_sampler=lambda rng, c, n: rng.choice(5, size=(c, n), p=P))
+    rep = run(n=1000, M=50, generations=20, n_chains=20)
+    assert values(mix, "alive")[:, -1].mean() > values(rep, "alive")[:, -1].mean()
 
 
 def test_extinction_table_uses_words():
     counts = np.array([50, 30, 10, 5, 1, 1, 1])
     words = ["the", "and", "king", "crown", "zwagger", "zodiac", "zone"]
-    run = D.simulate_categorical(counts / counts.sum(), sample_size=30, generations=10, n_chains=20, seed=0)
-    tab = D.extinction_table(run, words, counts)
+    tracker = D.ExtinctionTracker(7)
+    run_generations(lambda: D.CategoricalModel(7), D.codes_from_counts(counts), sample_size=30, generations=10,
+                    n_chains=20, on_generation=tracker)
+    tab = D.extinction_table(tracker, words, counts)
     assert list(tab["real count"])[0] == "1"
-    assert "zodiac" in tab.iloc[0, -1] or "zone" in tab.iloc[0, -1]
+    assert "zodiac" in tab.iloc[0, -1] or "zone" in tab.iloc[0, -1] or "zwagger" in tab.iloc[0, -1]
     assert tab["median generation lost"].iloc[0] <= tab["median generation lost"].fillna(99).iloc[-1]
     with pytest.raises(ValueError, match="same number"):
-        D.extinction_table(run, words[:3], counts)
+        D.extinction_table(tracker, words[:3], counts)
+    with pytest.raises(ValueError, match="no generation"):
+        D.extinction_table(D.ExtinctionTracker(7), words, counts)
 
 
 def test_tail_cut_simulation_matches_exact_and_plateaus():

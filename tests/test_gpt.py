@@ -217,3 +217,54 @@ def test_continuation_nll(tok, trained):
     assert np.allclose(got, per_token[:, 15:].mean(axis=1), atol=1e-6)
     with pytest.raises(ValueError, match="same number of rows"):
         gpt.continuation_nll(model, prompts[:2], cont)
+
+
+def test_kv_cache_logits_match_a_full_recompute(tok, trained):
+    """The cached decode step gives the logits of a full recompute (on every transformers line:
+    5.15-5.23 name the cache `past_key_values`, newer ones `cache`; a wrong name is silently ignored)."""
+    model, _ = trained
+    kw = gpt.cache_keyword(model)
+    assert kw in ("cache", "past_key_values")
+    seq = torch.from_numpy(gpt.as_blocks(tok.encode(TEXT), 24)[:3])
+    with torch.no_grad():
+        full = model(input_ids=seq, use_cache=False).logits
+        out = model(input_ids=seq[:, :8], use_cache=True)
+        past = getattr(out, kw)
+        assert past is not None
+        for t in range(8, seq.shape[1]):
+            out = model(input_ids=seq[:, t:t + 1], use_cache=True, **{kw: past})
+            past = getattr(out, kw)
+            assert torch.allclose(out.logits[:, -1], full[:, t], atol=1e-4), t
+        # a negative control: without the cache the one-token step sees no context and differs
+        alone = model(input_ids=seq[:, -1:], use_cache=False).logits[:, -1]
+        assert not torch.allclose(alone, full[:, -1], atol=1e-2)
+
+
+def test_cached_and_uncached_decoding_agree_token_for_token(tok, trained):
+    model, _ = trained
+    prompts = gpt.as_blocks(tok.encode(TEXT), 16)[:4]
+    for method in ("greedy", "beam"):
+        a = gpt.generate(model, prompts, 24, method=method, num_beams=3, use_cache=True)
+        b = gpt.generate(model, prompts, 24, method=method, num_beams=3, use_cache=False)
+        assert np.array_equal(a, b), method
+    # greedy equals the argmax of a full recompute at every step
+    seq = torch.from_numpy(prompts)
+    with torch.no_grad():
+        for _ in range(24):
+            nxt = model(input_ids=seq, use_cache=False).logits[:, -1].argmax(-1, keepdim=True)
+            seq = torch.cat([seq, nxt], 1)
+    assert np.array_equal(gpt.generate(model, prompts, 24, method="greedy"), seq[:, 16:].numpy())
+
+
+def test_build_model_is_public_gpt2_and_scoring_keeps_the_mode(tok, trained):
+    from transformers import GPT2LMHeadModel
+
+    model = gpt.build_model(tok.vocab_size, SMALL, seed=0, device="cpu")
+    assert type(model) is GPT2LMHeadModel and model.config._attn_implementation == "sdpa"
+    blocks = gpt.as_blocks(tok.encode(TEXT), 32)[:2]
+    for mode in (True, False):
+        model.train(mode)
+        gpt.continuation_nll(model, blocks[:, :8], blocks[:, 8:])
+        assert model.training is mode
+        gpt.sequence_nll(model, blocks)
+        assert model.training is mode
