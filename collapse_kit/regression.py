@@ -1,42 +1,38 @@
 """Lesson 04: linear regression trained on its own predictions, where the laws are exact.
 
-The setting of Gerstgrasser et al. (2024, "Is model collapse inevitable?", §3)
-and Dohmatob et al. (2024, "Model collapse demystified"): a design matrix
-``X`` of ``T`` rows with ``d`` standard-normal features (drawn once per chain
-and kept), a true weight vector ``w*`` and label noise of variance ``σ²``.
+The setting of Gerstgrasser et al. (2024, "Is model collapse inevitable?", §3) and Dohmatob et al.
+(2024, "Model collapse demystified"): each chain has a fixed design ``X`` of ``T`` rows with ``d``
+standard-normal features (drawn once and kept), a true weight vector ``w*`` and label noise of
+variance ``σ²``. An *item* is a row ``(x, y)``, so data have shape ``(n_chains, n_items, d + 1)``
+and :class:`RegressionModel` plugs into :func:`collapse_kit.loop.run_generations`:
 
-* Generation 0 fits ordinary least squares to real labels ``y = X w* + ε``.
-* Generation g ≥ 1 gets *synthetic* labels from the previous fit,
-  ``y_g = X ŵ_{g-1} + ε_g``, and fits again on
+* ``fit`` solves least squares on its training rows, per chain (one batched solve);
+* ``sample(n)`` relabels the fixed design rows with the fitted weights plus fresh noise,
+  ``y = x·ŵ + ε``. ``n = T`` gives the design once (the papers' setting); ``n = kT`` stacks ``k``
+  copies; any other ``n`` takes ``n mod T`` further rows at random.
 
-  ``replace``
-      only the newest labels;
-  ``accumulate``
-      the real data and every synthetic data set so far (X stacked g+1 times);
-  ``accumulate_subsample``
-      ``T`` rows drawn without replacement from that growing pool (Kazdan et al. 2024).
-
-The excess test error of a fit on fresh ``x ~ N(0, I_d)`` is ``‖ŵ − w*‖²``.
-With ``n = g + 1`` fits, the laws are (Gerstgrasser et al. 2024, Theorems 1 and 2)
+The strategies are those of :mod:`collapse_kit.strategies`: ``accumulate`` stacks the real rows
+and every relabelled copy of the design, which is the papers' setting. The excess test error of a
+fit on fresh ``x ~ N(0, I_d)`` is ``‖ŵ − w*‖²``. With ``n = g + 1`` fits (Gerstgrasser et al. 2024,
+Theorems 1 and 2):
 
 .. math::
     E_{replace} = \\frac{σ^2 d}{T-d-1}\\, n, \\qquad
     E_{accumulate} = \\frac{σ^2 d}{T-d-1} \\sum_{i=1}^{n} \\frac{1}{i^2}
         \\le \\frac{π^2}{6}\\frac{σ^2 d}{T-d-1}.
-
-The simulation below really draws the labels and really solves the least-squares
-problem, for many chains at once (batched over a leading chain axis).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ._validate import check_choice, check_float, check_int, check_seed
+from ._validate import check_float, check_int, check_seed
+from .history import summarize
+from .strategies import WORKFLOWS
 
-REGRESSION_STRATEGIES = ("replace", "accumulate", "accumulate_subsample")
+REPLACE, ACCUMULATE = WORKFLOWS[:2]
 
 
 def _check_dims(n_features, n_samples):
@@ -48,6 +44,7 @@ def _check_dims(n_features, n_samples):
     return d, t
 
 
+# --------------------------------------------------------------------------- closed forms
 def ols_error_unit(n_features: int, n_samples: int, noise: float = 1.0) -> float:
     """σ²d/(T−d−1): the expected excess test error of one least-squares fit on real data
     (E[(XᵀX)⁻¹] = I/(T−d−1) for Gaussian rows)."""
@@ -82,161 +79,151 @@ def accumulate_bound(n_features: int, n_samples: int, noise: float = 1.0) -> flo
     return np.pi**2 / 6 * ols_error_unit(n_features, n_samples, noise)
 
 
-@dataclass
-class RegressionChains:
-    """Excess test errors ‖ŵ_g − w*‖² of many chains: array of shape (n_chains, generations + 1)."""
-
-    error: np.ndarray
-    settings: dict = field(default_factory=dict)
-
-    @property
-    def n_chains(self) -> int:
-        return self.error.shape[0]
-
-    @property
-    def generations(self) -> int:
-        return self.error.shape[1] - 1
-
-    def mean(self) -> np.ndarray:
-        return self.error.mean(axis=0)
-
-    def sem(self) -> np.ndarray:
-        """Monte-Carlo standard error of :meth:`mean`, per generation."""
-        if self.n_chains < 2:
-            return np.full(self.generations + 1, np.inf)
-        return self.error.std(axis=0, ddof=1) / np.sqrt(self.n_chains)
-
-    def law(self) -> np.ndarray | None:
-        """The exact expected error per generation, or None where no closed form is known."""
-        s = self.settings
-        gens = np.arange(self.generations + 1)
-        if s["strategy"] == "replace":
-            return replace_law(gens, s["n_features"], s["n_samples"], s["noise"])
-        if s["strategy"] == "accumulate":
-            return accumulate_law(gens, s["n_features"], s["n_samples"], s["noise"])
-        return None
-
-    def z_scores(self) -> np.ndarray:
-        """(simulated mean − law) / standard error, per generation (needs a law)."""
-        law = self.law()
-        if law is None:
-            raise ValueError(f"no closed form for strategy {self.settings['strategy']!r}.")
-        return (self.mean() - law) / self.sem()
-
-    def to_history(self) -> pd.DataFrame:
-        """Tidy history (generation, seed, metric, value, strategy); chain i is 'seed' i."""
-        n, g1 = self.error.shape
-        return pd.DataFrame({"generation": np.tile(np.arange(g1), n), "seed": np.repeat(np.arange(n), g1),
-                             "metric": "test error", "value": self.error.ravel(),
-                             "strategy": self.settings["strategy"]})
+#: the strategies (by label) whose expected error has a closed form here
+LAWS = {REPLACE.label: replace_law, ACCUMULATE.label: accumulate_law}
 
 
+# --------------------------------------------------------------------------- the model
 def _solve(xtx, xty):
-    """Batched least squares from normal equations; pseudo-inverse if a draw is singular."""
+    """Batched least squares from normal equations; pseudo-inverse if a system is singular."""
     try:
         return np.linalg.solve(xtx, xty[..., None])[..., 0]
     except np.linalg.LinAlgError:
         return np.einsum("cij,cj->ci", np.linalg.pinv(xtx), xty)
 
 
-def simulate_regression(n_chains: int = 1000, generations: int = 10, *, n_samples: int = 50,
-                        n_features: int = 10, noise: float = 1.0, strategy: str = "replace",
-                        seed: int = 0) -> RegressionChains:
-    """Simulate the generational least-squares loop for many chains at once.
+class RegressionModel:
+    """Least squares on a fixed design, for many chains at once (the loop's model protocol).
 
     Parameters
     ----------
-    n_chains : int >= 1
-        Independent chains (each with its own design X, true weights and noise).
-    generations : int >= 1
-        Generations after generation 0 (fitted on real labels).
-    n_samples : int >= n_features + 2
-        T, rows of the design matrix (and size of every training set for
-        ``replace`` and ``accumulate_subsample``).
-    n_features : int >= 1
-        d, number of features.
+    design : array (n_chains, T, d)
+        Each chain's fixed design rows; ``sample`` relabels them.
     noise : float > 0
-        σ, the standard deviation of the label noise.
-    strategy : {"replace", "accumulate", "accumulate_subsample"}
-    seed : int >= 0
+        σ, the standard deviation of the label noise added by ``sample``.
 
-    Returns
-    -------
-    RegressionChains
-        ``.error`` of shape (n_chains, generations + 1), ``.law()``, ``.z_scores()``.
+    After ``fit``, ``w_`` has shape ``(n_chains, d)``.
     """
+
+    def __init__(self, design, noise: float = 1.0):
+        x = np.asarray(design, dtype=float)
+        if x.ndim != 3 or x.shape[1] < x.shape[2]:
+            raise ValueError(f"`design` must have shape (n_chains, T, d) with T >= d (got {x.shape}).")
+        self.design = x
+        self.noise = check_float("noise", noise, low=0.0, low_open=True)
+        self.w_: np.ndarray | None = None
+
+    def fit(self, data, rng=None) -> "RegressionModel":
+        data = np.asarray(data, dtype=float)
+        c, _, d = self.design.shape
+        if data.ndim != 3 or data.shape[0] != c or data.shape[2] != d + 1:
+            raise ValueError(f"`data` must have shape (n_chains={c}, n_items, d + 1 = {d + 1}) (got {data.shape}).")
+        x, y = data[..., :d], data[..., d]
+        xt = x.transpose(0, 2, 1)
+        self.w_ = _solve(xt @ x, (xt @ y[..., None])[..., 0])
+        return self
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` rows per chain: the design (tiled ``n // T`` times, plus ``n mod T`` random rows)
+        relabelled as ``x·ŵ + noise``."""
+        if self.w_ is None:
+            raise RuntimeError("call fit() before sample().")
+        n = check_int("n", n, low=1)
+        x = design_rows(self.design, n, rng)
+        y = np.einsum("cnd,cd->cn", x, self.w_) + self.noise * rng.standard_normal(x.shape[:2])
+        return np.concatenate([x, y[..., None]], axis=2)
+
+
+def design_rows(design: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` rows of each chain's design: ``n // T`` full copies, then ``n mod T`` distinct random rows."""
+    c, t, _ = design.shape
+    reps, extra = divmod(n, t)
+    parts = [design] * reps
+    if extra:
+        idx = np.argpartition(rng.random((c, t)), extra - 1, axis=1)[:, :extra]
+        parts.append(np.take_along_axis(design, idx[..., None], axis=1))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+@dataclass(frozen=True)
+class LinearProblem:
+    """The real world of one batch of chains: designs, true weights, noise.
+
+    Use with :func:`collapse_kit.loop.run_generations`::
+
+        p = linear_problem(n_chains=1000, n_samples=50, n_features=10)
+        run_generations(p.make_model, real_sampler=p.real_sampler, real_size=p.n_samples,
+                        n_chains=p.n_chains, metrics=p.metrics(), generations=10, strategies=WORKFLOWS)
+    """
+
+    design: np.ndarray
+    w_star: np.ndarray
+    noise: float
+
+    @property
+    def n_chains(self) -> int:
+        return self.design.shape[0]
+
+    @property
+    def n_samples(self) -> int:
+        return self.design.shape[1]
+
+    @property
+    def n_features(self) -> int:
+        return self.design.shape[2]
+
+    def make_model(self) -> RegressionModel:
+        return RegressionModel(self.design, self.noise)
+
+    def real_sampler(self, rng: np.random.Generator, n_chains: int, n: int) -> np.ndarray:
+        """Real rows: the design with real labels ``x·w* + noise`` (fresh noise at every call)."""
+        if n_chains != self.n_chains:
+            raise ValueError(f"`n_chains` must be {self.n_chains}, the chains this problem was drawn for "
+                             f"(got {n_chains}).")
+        x = design_rows(self.design, check_int("n", n, low=1), rng)
+        y = np.einsum("cnd,cd->cn", x, self.w_star) + self.noise * rng.standard_normal(x.shape[:2])
+        return np.concatenate([x, y[..., None]], axis=2)
+
+    def metrics(self) -> dict:
+        """``test error``: the excess test error ‖ŵ − w*‖² of each chain's fit."""
+        return {"test error": lambda ctx: ((ctx.model.w_ - self.w_star) ** 2).sum(axis=1)}
+
+
+def linear_problem(n_chains: int = 1000, *, n_samples: int = 50, n_features: int = 10, noise: float = 1.0,
+                   seed: int = 0) -> LinearProblem:
+    """Draw ``n_chains`` designs ``X ~ N(0, 1)^{T×d}`` and true weights ``w* ~ N(0, I/d)`` (seeded)."""
     c = check_int("n_chains", n_chains, low=1)
-    generations = check_int("generations", generations, low=1)
     d, t = _check_dims(n_features, n_samples)
     sigma = check_float("noise", noise, low=0.0, low_open=True)
-    check_choice("strategy", strategy, REGRESSION_STRATEGIES)
-    rng = np.random.default_rng(check_seed("seed", seed))
-
-    X = rng.standard_normal((c, t, d))
-    w_star = rng.standard_normal((c, d)) / np.sqrt(d)
-    xtx = np.einsum("cti,ctj->cij", X, X)
-    errors = np.empty((c, generations + 1))
-
-    y = np.einsum("ctd,cd->ct", X, w_star) + sigma * rng.standard_normal((c, t))
-    label_sum = y.copy()
-    pool_y = [y]
-    w = _solve(xtx, np.einsum("ctd,ct->cd", X, y))
-    errors[:, 0] = ((w - w_star) ** 2).sum(axis=1)
-    for g in range(1, generations + 1):
-        y = np.einsum("ctd,cd->ct", X, w) + sigma * rng.standard_normal((c, t))
-        if strategy == "replace":
-            w = _solve(xtx, np.einsum("ctd,ct->cd", X, y))
-        elif strategy == "accumulate":
-            # least squares on X stacked g+1 times = least squares on X with the mean labels
-            label_sum += y
-            w = _solve(xtx, np.einsum("ctd,ct->cd", X, label_sum / (g + 1)))
-        else:  # accumulate_subsample: T rows drawn without replacement from the (g+1)·T pool
-            pool_y.append(y)
-            n_pool = (g + 1) * t
-            keys = rng.random((c, n_pool))
-            pick = np.argpartition(keys, t - 1, axis=1)[:, :t]
-            rows = pick % t
-            xs = np.take_along_axis(X, rows[..., None], axis=1)
-            ys = np.take_along_axis(np.concatenate(pool_y, axis=1), pick, axis=1)
-            w = _solve(np.einsum("cti,ctj->cij", xs, xs), np.einsum("ctd,ct->cd", xs, ys))
-        errors[:, g] = ((w - w_star) ** 2).sum(axis=1)
-    settings = dict(strategy=strategy, n_samples=t, n_features=d, noise=sigma, seed=seed)
-    return RegressionChains(errors, settings)
+    rng = np.random.default_rng(np.random.SeedSequence([check_seed("seed", seed), 0xD51]))
+    return LinearProblem(rng.standard_normal((c, t, d)), rng.standard_normal((c, d)) / np.sqrt(d), sigma)
 
 
-def compare_regression(strategies=REGRESSION_STRATEGIES, **kwargs) -> pd.DataFrame:
-    """Per generation and strategy: simulated mean error, its standard error and the law.
+def compare_regression(strategies=WORKFLOWS[:3], *, n_chains: int = 1000, generations: int = 10,
+                       n_samples: int = 50, n_features: int = 10, noise: float = 1.0, seed: int = 0) -> pd.DataFrame:
+    """The regression chains of several strategies through the generic comparison
+    (:func:`collapse_kit.compare.compare_strategies`): a tidy history of ``test error``.
+    Every strategy shares the designs, generation 0 and its samples."""
+    from .compare import compare_strategies
 
-    Keyword arguments go to :func:`simulate_regression` (the same seed is used for
-    every strategy, so the chains share their designs and generation-0 fits).
-    """
-    frames = []
-    for s in strategies:
-        sim = simulate_regression(strategy=s, **kwargs)
-        law = sim.law()
-        frames.append(pd.DataFrame({"generation": np.arange(sim.generations + 1), "strategy": s,
-                                    "mean": sim.mean(), "sem": sim.sem(),
-                                    "law": np.full(sim.generations + 1, np.nan) if law is None else law}))
-    return pd.concat(frames, ignore_index=True)
+    p = linear_problem(n_chains, n_samples=n_samples, n_features=n_features, noise=noise, seed=seed)
+    return compare_strategies(p.make_model, real_sampler=p.real_sampler, real_size=p.n_samples, strategies=strategies,
+                              generations=generations, n_chains=p.n_chains, metrics=p.metrics(), seed=seed,
+                              labels={"T": p.n_samples, "d": p.n_features, "noise": p.noise})
 
 
-def plot_regression(table: pd.DataFrame, *, ax=None, bound: float | None = None, title: str | None = None):
-    """Simulated mean error (points with ±2 s.e. bars) and the exact laws (dashed lines)."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots()
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (name, sub) in enumerate(table.groupby("strategy", sort=False)):
-        col = colors[i % len(colors)]
-        ax.errorbar(sub["generation"], sub["mean"], yerr=2 * sub["sem"], fmt="o", ms=4, color=col,
-                    capsize=2, label=f"{name}: simulation (±2 s.e.)")
-        if sub["law"].notna().all():
-            ax.plot(sub["generation"], sub["law"], "--", color=col, lw=1.5, label=f"{name}: exact law")
-    if bound is not None:
-        ax.axhline(bound, color="black", lw=1, ls=":", label="π²/6 bound (accumulate)")
-    ax.set_xlabel("generation (0 = fitted on real labels)")
-    ax.set_ylabel("excess test error ‖ŵ − w*‖²")
-    ax.set_title(title or "Linear regression on its own labels")
-    ax.legend(fontsize=8)
-    return ax
+def law_table(history: pd.DataFrame) -> pd.DataFrame:
+    """Per strategy and generation: mean test error, its standard error, the law (NaN where none)
+    and ``z = (mean − law) / sem``. ``history`` comes from :func:`compare_regression`."""
+    if not {"T", "d", "noise"} <= set(history.columns):
+        raise ValueError("`history` must come from compare_regression() (needs the T, d and noise columns).")
+    t, d, noise = (history[k].iloc[0] for k in ("T", "d", "noise"))
+    out = summarize(history, "test error", quantiles=())
+    out["strategy"] = out["strategy"].astype(str)
+    out["law"] = np.nan
+    for label, law in LAWS.items():
+        rows = out["strategy"] == label
+        if rows.any():
+            out.loc[rows, "law"] = law(out.loc[rows, "generation"].to_numpy(), int(d), int(t), float(noise))
+    out["z"] = (out["mean"] - out["law"]) / out["sem"]
+    return out

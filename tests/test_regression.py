@@ -15,62 +15,61 @@ def test_laws_values():
     assert acc[-1] == pytest.approx(R.accumulate_bound(10, 50, 2.0), rel=0.01)
 
 
-@pytest.mark.parametrize("strategy", ["replace", "accumulate"])
-def test_simulation_matches_law(strategy):
-    sim = R.simulate_regression(3000, 6, n_samples=30, n_features=5, noise=0.5, strategy=strategy, seed=3)
-    z = sim.z_scores()
-    assert np.all(np.abs(z) < 4.5), z
-    assert sim.error.shape == (3000, 7)
+def test_model_fits_exactly_and_relabels_the_design():
+    p = R.linear_problem(3, n_samples=8, n_features=2, noise=0.5, seed=1)
+    x = p.design
+    w = np.array([[1.0, -2.0], [0.5, 0.0], [3.0, 1.0]])
+    data = np.concatenate([x, np.einsum("ctd,cd->ct", x, w)[..., None]], axis=2)
+    m = p.make_model().fit(data)
+    np.testing.assert_allclose(m.w_, w, atol=1e-10)  # noiseless labels: least squares recovers w
+    rng = np.random.default_rng(0)
+    s = m.sample(8, rng)
+    assert s.shape == (3, 8, 3)
+    np.testing.assert_array_equal(s[..., :2], x)  # n = T: the design once, in order
+    assert np.abs(s[..., 2] - np.einsum("ctd,cd->ct", x, w)).std() == pytest.approx(0.5, rel=0.5)
+    s2 = m.sample(19, rng)  # 2 copies + 3 distinct random rows
+    np.testing.assert_array_equal(s2[:, :16, :2], np.concatenate([x, x], axis=1))
+    for c in range(3):
+        extra = s2[c, 16:, :2]
+        assert len({tuple(r) for r in extra}) == 3 and all((x[c] == r).all(1).any() for r in extra)
+    with pytest.raises(RuntimeError, match="fit"):
+        p.make_model().sample(2, rng)
+    with pytest.raises(ValueError, match="data"):
+        p.make_model().fit(data[..., :2])
 
 
-def test_accumulate_under_bound_and_subsample_between():
-    kw = dict(n_samples=30, n_features=5, seed=1)
-    rep = R.simulate_regression(2000, 8, strategy="replace", **kw).mean()
-    acc = R.simulate_regression(2000, 8, strategy="accumulate", **kw).mean()
-    sub = R.simulate_regression(2000, 8, strategy="accumulate_subsample", **kw).mean()
-    assert acc[-1] < R.accumulate_bound(5, 30)
-    assert acc[-1] < sub[-1] < rep[-1]
-    assert R.simulate_regression(10, 2, strategy="accumulate_subsample", **kw).law() is None
-
-
-def test_reproducible_and_history():
-    a = R.simulate_regression(20, 3, seed=5)
-    b = R.simulate_regression(20, 3, seed=5)
-    np.testing.assert_array_equal(a.error, b.error)
-    h = a.to_history()
-    assert list(h.columns) == ["generation", "seed", "metric", "value", "strategy"]
-    assert len(h) == 20 * 4
-    t = R.compare_regression(n_chains=50, generations=3, seed=0)
-    assert set(t["strategy"]) == set(R.REGRESSION_STRATEGIES)
-    assert t.loc[t.strategy == "accumulate_subsample", "law"].isna().all()
-
-
-def test_plot_regression():
-    import matplotlib.pyplot as plt
-
-    t = R.compare_regression(("replace", "accumulate"), n_chains=50, generations=3)
-    ax = R.plot_regression(t, bound=R.accumulate_bound(10, 50))
-    assert "generation" in ax.get_xlabel()
-    plt.close("all")
+def test_law_table_and_history():
+    h = R.compare_regression(n_chains=200, generations=3, n_samples=20, n_features=4, seed=0)
+    assert set(h["metric"].astype(str)) == {"test error"}
+    assert h["chain"].max() == 199 and (h["seed"] == 0).all()
+    t = R.law_table(h)
+    assert t.loc[t.strategy == "accumulate-subsample", "law"].isna().all()
+    assert t.loc[t.strategy == "replace", "law"].notna().all()
+    assert (t["sem"] > 0).all() and (t["count"] == 200).all()
+    with pytest.raises(ValueError, match="compare_regression"):
+        R.law_table(h.drop(columns="T"))
 
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(n_samples=10, n_features=9), "n_samples"),
-    (dict(strategy="mix"), "strategy"),
     (dict(noise=0.0), "noise"),
     (dict(n_chains=0), "n_chains"),
-    (dict(generations=0), "generations"),
     (dict(seed=-1), "seed"),
 ])
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        R.simulate_regression(**kwargs)
+        R.linear_problem(**kwargs)
 
 
-def test_bad_law_inputs():
+def test_bad_inputs():
     with pytest.raises(ValueError, match="generation"):
         R.replace_law(-1, 5, 30)
     with pytest.raises(ValueError, match="n_samples"):
         R.accumulate_bound(5, 6)
     with pytest.raises(TypeError, match="n_features"):
         R.ols_error_unit(2.5, 30)
+    with pytest.raises(ValueError, match="design"):
+        R.RegressionModel(np.zeros((2, 3)))
+    p = R.linear_problem(4, n_samples=10, n_features=2)
+    with pytest.raises(ValueError, match="n_chains"):
+        p.real_sampler(np.random.default_rng(0), 5, 10)
