@@ -21,7 +21,8 @@ def set_style(context: str = "notebook") -> None:
     import seaborn as sns
 
     sns.set_theme(context=context, style="whitegrid", palette=PALETTE)
-    matplotlib.rcParams.update({"figure.figsize": (7.5, 4.2), "figure.dpi": 90,
+    # constrained layout keeps titles and labels inside the figure and apart from each other
+    matplotlib.rcParams.update({"figure.figsize": (7.5, 4.2), "figure.dpi": 90, "figure.constrained_layout.use": True,
                                 "axes.titlesize": "medium", "axes.titleweight": "bold"})
 
 
@@ -284,9 +285,129 @@ def gaussian_chains_figure(mean, var, *, strategy, sample_size: int, estimator: 
     return fig
 
 
+def plot_median_history(history: pd.DataFrame, metric: str, *, ax=None, logy: bool = False, title: str | None = None):
+    """One line per strategy: the *median* over chains of ``metric`` per generation, with the 5–95%
+    band across chains (the median is what a typical chain does; lessons 00-01 report it)."""
+    from .history import summarize
+
+    s = summarize(history, metric)
+    ax = _ax(ax)
+    for label, part in s.groupby("strategy", observed=True, sort=False):
+        line, = ax.plot(part["generation"], part["q0.5"], lw=2, label=f"{label} (median)")
+        ax.fill_between(part["generation"], part["q0.05"], part["q0.95"], color=line.get_color(), alpha=0.15,
+                        linewidth=0)
+    ax.set_xlabel("generation")
+    ax.set_ylabel(f"{metric} (median over chains, 5–95% band)")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title or f"{metric} per generation")
+    ax.legend(fontsize=8)
+    return ax
+
+
 # --------------------------------------------------------------------------- discrete and mixtures (lesson 02)
+def minority_lost(share, threshold: float = 0.01) -> np.ndarray:
+    """Per generation, the fraction of chains whose minority share is below ``threshold``:
+    ``share`` is an array (n_chains, generations + 1)."""
+    return (np.asarray(share, dtype=float) < threshold).mean(axis=0)
+
+
+def minority_figure(shares: dict, *, real_share: float, sample_size: int, threshold: float = 0.01, seed: int = 0):
+    """The minority mode across generations: one fan chart of the minority share per strategy and,
+    on the right, the fraction of chains that lost it (share < ``threshold``).
+
+    ``shares`` maps a strategy label to an array (n_chains, generations + 1), e.g.
+    ``history.values(h, "minority share", label)``. Returns the figure.
+    """
+    if not shares:
+        raise ValueError("`shares` must hold at least one strategy's array.")
+    n = len(shares)
+    fig, axes = plt.subplots(1, n + 1, figsize=(4.2 * (n + 1), 3.8), squeeze=False)
+    axes = axes[0]
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, share) in enumerate(shares.items()):
+        share = np.asarray(share, dtype=float)
+        ax = axes[i]
+        fan_chart(share, ax=ax, n_paths=4, seed=seed, color=colors[i % len(colors)])
+        ax.axhline(real_share, color="black", ls="--", lw=1, label=f"real share {real_share:g}")
+        ax.set_ylim(-0.02, min(1.0, 3 * real_share + 0.1))
+        ax.set_ylabel("minority share of samples")
+        ax.set_title(f"{label} (M = {sample_size})")
+        ax.legend(fontsize=8, loc="upper left")
+        lost = minority_lost(share, threshold)
+        axes[-1].plot(np.arange(share.shape[1]), lost, marker="o", ms=3, color=colors[i % len(colors)], label=label)
+    axes[-1].set_ylim(-0.02, 1.02)
+    axes[-1].set_xlabel("generation")
+    axes[-1].set_ylabel("fraction of chains")
+    axes[-1].set_title(f"minority lost (share < {threshold:.0%})")
+    axes[-1].legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
 
 # --------------------------------------------------------------------------- images (lesson 03)
+def image_grid(images, *, n_cols: int = 8, ax=None, title: str | None = None):
+    """Show images ``(n, 64)`` as a grid of 8×8 digits on one axes (white gaps between them); return the axes."""
+    x = np.asarray(images, dtype=float)
+    if x.ndim != 2 or x.shape[1] != 64:
+        raise ValueError(f"`images` must have shape (n, 64) (got {x.shape}).")
+    if not isinstance(n_cols, (int, np.integer)) or n_cols < 1:
+        raise ValueError(f"`n_cols` must be an int >= 1 (got {n_cols!r}).")
+    n_rows = max(1, int(np.ceil(len(x) / n_cols)))
+    canvas = np.zeros((n_rows * 9 - 1, n_cols * 9 - 1))
+    for i, img in enumerate(x):
+        r, c = divmod(i, n_cols)
+        canvas[r * 9:r * 9 + 8, c * 9:c * 9 + 8] = img.reshape(8, 8)
+    ax = ax if ax is not None else plt.subplots(figsize=(n_cols * 0.45, n_rows * 0.45))[1]
+    ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+#: the three curves of the image explorer: history metric -> axis title
+IMAGE_PANELS = {"minority_share": "share of the rare digits 7–9", "recognised": "recognised by the judge",
+                "latent_spread": "latent spread (generation-0 encoder)"}
+
+
+def image_mix_figure(history: pd.DataFrame, strategy: str, samples: Sequence[np.ndarray], *,
+                     baseline: str | None = None, real_minority: float | None = None, n_show: int = 16):
+    """Lesson 03's mix-ratio figure: three metrics per generation (``strategy`` against ``baseline``,
+    usually replace) and one row of ``samples[g]`` images per generation of ``strategy``.
+
+    Returns ``(figure, {metric: values per generation of strategy})``.
+    """
+    from .history import values
+
+    fig = plt.figure(figsize=(12, 3.2 + 0.42 * len(samples)))
+    grid = fig.add_gridspec(2, 3, height_ratios=[3.2, 0.42 * len(samples)])
+    result = {}
+    for i, (metric, title) in enumerate(IMAGE_PANELS.items()):
+        ax = fig.add_subplot(grid[0, i])
+        for label, color in ((baseline, "0.55"), (strategy, "C0")):
+            if label is None:
+                continue
+            v = values(history, metric, label).mean(axis=0)
+            ax.plot(np.arange(len(v)), v, marker="o", ms=3, color=color, label=label)
+            if label == strategy:
+                result[metric] = v
+        if metric == "minority_share" and real_minority is not None:
+            ax.axhline(real_minority, color="black", ls="--", lw=1, label="real set (judged)")
+        ax.set_xlabel("generation")
+        ax.set_title(title, fontsize=9)
+        ax.set_ylim(bottom=0)
+        if i == 0:
+            ax.legend(fontsize=7)
+    ax = fig.add_subplot(grid[1, :])
+    image_grid(np.concatenate([np.asarray(s)[:n_show] for s in samples]), n_cols=n_show, ax=ax,
+               title=f"samples of {strategy}: one row per generation (top: generation 0)")
+    fig.tight_layout()
+    return fig, result
+
 
 # --------------------------------------------------------------------------- strategy comparisons and regression (lesson 04)
 
@@ -353,7 +474,7 @@ def plot_tradeoff(history: pd.DataFrame, *, axes=None, model: str = ""):
         ax.set_xlabel("generation")
         ax.set_ylabel(metric)
     axes[1].set_yscale("log")
-    axes[0].figure.suptitle(f"{model} sampled at temperature τ".strip(), y=1.0)
+    axes[0].figure.suptitle(f"{model} sampled at temperature τ".strip())
     axes[0].figure.subplots_adjust(wspace=0.25, top=0.85)
     return axes
 
@@ -478,3 +599,94 @@ def finetune_generation(results, real_fraction: float, generation: int):
              family="monospace")
     fig.tight_layout()
     return fig, {"generation": g, "median_ppl": float(np.median(cur)), "text": text}
+
+
+# --------------------------------------------------------------------------- web (lesson 08)
+def web_figure(history: pd.DataFrame, *, title: str = "", axes=None):
+    """Lesson 08: a :func:`~collapse_kit.web.run_web` history in two panels: the synthetic share of the web
+    per year (a closed count), and each actor's model quality (W2² to the human data, mean over chains
+    ± 2 standard errors) per year. Returns the figure."""
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    a, b = axes
+    metric = history["metric"].astype(str).to_numpy()
+    gen, val = history["generation"].to_numpy(), history["value"].to_numpy()
+
+    def stats(name):  # per year: mean and 2 standard errors over chains (numpy: fast enough for an explorer)
+        mask = metric == name
+        years = np.unique(gen[mask])
+        v = [val[mask & (gen == y)] for y in years]
+        ok = np.array([np.isfinite(x).all() and len(x) > 1 for x in v])
+        v = [x for x, k in zip(v, ok) if k]
+        mean = np.array([x.mean() for x in v])
+        se2 = np.array([2 * x.std(ddof=1) / np.sqrt(len(x)) for x in v])
+        return years[ok], mean, mean - se2, mean + se2
+
+    years, share, _, _ = stats("synthetic share")
+    a.plot(years, share, "o-", color="C3")
+    a.set(xlabel="year (generation)", ylabel="synthetic share of the web", ylim=(-0.02, 1.02),
+          title="how much of the web is model output")
+    actors = [m for m in dict.fromkeys(metric) if m.startswith("entrant.")]
+    for i, name in enumerate(actors):
+        years, mean, lo, hi = stats(name)
+        b.plot(years, mean, "o-", color=f"C{i}", label=name.split(".", 1)[1])
+        b.fill_between(years, lo, hi, color=f"C{i}", alpha=0.12)
+    b.set(xlabel="year (generation)", ylabel="W2² to the human data (lower is better)", yscale="log",
+          title="model quality of each actor")
+    b.legend(fontsize=8)
+    if title:
+        a.figure.suptitle(title, fontsize=10)
+    return a.figure
+
+
+# --------------------------------------------------------------------------- defences (lesson 07)
+def coordination_figure(history: pd.DataFrame, *, title: str = "", axes=None):
+    """Lesson 07: a :func:`~collapse_kit.defences.coordination_run` history in two panels: the synthetic
+    share of each arm's training set, and W2² to the real distribution (mean over chains ± 2 standard
+    errors). Plain numpy and matplotlib, so an explorer redraws it quickly."""
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    metric, arm = history["metric"].astype(str).to_numpy(), history["strategy"].astype(str).to_numpy()
+    gen, val = history["generation"].to_numpy(), history["value"].to_numpy()
+    for ax, name, ylabel in ((axes[0], "synthetic share", "synthetic share of the training set"),
+                             (axes[1], "W2²", "W2² to the real distribution")):
+        for i, label in enumerate(dict.fromkeys(arm)):
+            mask = (metric == name) & (arm == label)
+            gens = np.unique(gen[mask])
+            v = [val[mask & (gen == g)] for g in gens]
+            mean = np.array([x.mean() for x in v])
+            se2 = np.array([2 * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else 0.0 for x in v])
+            ax.plot(gens, mean, "o-", ms=3, color=f"C{i}", label=label)
+            ax.fill_between(gens, mean - se2, mean + se2, color=f"C{i}", alpha=0.15)
+        ax.set(xlabel="generation", ylabel=ylabel, title=f"{ylabel} (mean ± 2 s.e.)")
+    axes[1].set_yscale("log")
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[0].legend(fontsize=7)
+    if title:
+        axes[0].figure.suptitle(title, fontsize=10)
+    return axes[0].figure
+
+
+def detector_figure(scores_real, scores_synthetic, threshold: float, *, score_name: str = "score", axes=None):
+    """Lesson 07: a detector's ROC curve with the operating point of ``threshold``, and both score
+    histograms with the threshold (flag when score ≥ threshold)."""
+    from .defences import auc, roc
+
+    r, s = np.asarray(scores_real, float), np.asarray(scores_synthetic, float)
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    _, fpr, tpr = roc(r, s)
+    a, b = axes
+    a.plot(fpr, tpr, color="C0", label=f"AUC = {auc(r, s):.3f}")
+    a.plot([0, 1], [0, 1], ls=":", color="0.5", label="chance")
+    a.plot([(r >= threshold).mean()], [(s >= threshold).mean()], "o", color="C3", label="threshold")
+    a.set(xlabel="false-positive rate (real flagged)", ylabel="true-positive rate (synthetic flagged)",
+          title="ROC curve", xlim=(-0.01, 1.01), ylim=(-0.01, 1.01))
+    a.legend(fontsize=8, loc="lower right")
+    bins = np.histogram_bin_edges(np.concatenate([r, s]), bins=40)
+    b.hist(r, bins=bins, alpha=0.5, density=True, label="real", color="C0")
+    b.hist(s, bins=bins, alpha=0.5, density=True, label="synthetic", color="C1")
+    b.axvline(threshold, color="C3", ls="--", label="threshold")
+    b.set(xlabel=score_name, ylabel="density", title="scores (flag at or above the threshold)")
+    b.legend(fontsize=8)
+    return a.figure
