@@ -446,6 +446,65 @@ def run(out, *, generations: int = 5, real_fractions: Sequence[float] = (0.0, 0.
     return load_results(out)
 
 
+# --------------------------------------------------------------------------- the mix-ratio grid
+#: The real fractions of lesson 06's explorer (issue 11): λ = 0 (the paper's first arm), 0.1 (its second)
+#: and the values around and beyond them.
+GRID = (0.0, 0.05, 0.1, 0.25, 0.5)
+
+
+def grid_plan(quick: bool | None = None) -> dict:
+    """The grid a session computes: ``real_fractions`` and ``generations``.
+
+    Full mode: every value of :data:`GRID` for 5 generations. Quick mode (the test suite): three
+    values, 0, 0.1 and 0.5, for 2 generations, so a whole notebook stays within its time budget.
+    """
+    from .runtime import is_quick
+
+    quick = is_quick() if quick is None else bool(quick)
+    return {"real_fractions": (0.0, 0.1, 0.5) if quick else GRID, "generations": 2 if quick else 5}
+
+
+def prepare_grid(setup: FinetuneSetup | None = None, *, real_fractions: Sequence[float] | None = None,
+                 generations: int | None = None, seeds: Sequence[int] = (0,), out=None, device: str | None = None,
+                 progress: bool = True) -> "FinetuneResults":
+    """Compute (or finish) the mix-ratio grid of lesson 06's explorer, ahead of a session.
+
+    One :func:`run` with one arm ``Strategy("real_fraction", λ)`` per grid value, in the run
+    folder of ``setup`` (:func:`default_run_dir`, in the course cache): the notebook's own run
+    (λ = 0 and 0.1) shares generation 0 and those arms, and an interrupted call resumes after the
+    last complete generation. Instructors call it before the session (``collapse-kit`` and the
+    notebook then only load the results)::
+
+        from collapse_kit import finetune as ft
+        ft.prepare_grid(ft.FinetuneSetup(preset="cpu"))          # about 5 x the 2-arm run on a CPU
+
+    ``real_fractions`` and ``generations`` default to :func:`grid_plan` (all of :data:`GRID`
+    for 5 generations; in quick mode 0, 0.1, 0.5 for 2 generations).
+    """
+    setup = FinetuneSetup() if setup is None else setup
+    plan = grid_plan()
+    lams = plan["real_fractions"] if real_fractions is None else tuple(real_fractions)
+    gens = plan["generations"] if generations is None else generations
+    out = default_run_dir(setup) if out is None else out
+    return run(out, generations=gens, real_fractions=lams, seeds=seeds, setup=setup, device=device,
+               progress=progress)
+
+
+def final_rise(results: "FinetuneResults", metric: str = "test_ppl") -> pd.DataFrame:
+    """Per arm: ``metric`` at generation 0 and at the arm's last generation, their ratio, and the
+    seed-to-seed standard error of the ratio (NaN with one seed). One row per real fraction."""
+    rows = []
+    h = results.history[results.history["metric"] == metric]
+    for lam, sub in h.groupby("real_fraction"):
+        last = int(sub["generation"].max())
+        per_seed = sub.pivot_table(index="seed", columns="generation", values="value", aggfunc="mean")
+        ratio = per_seed[last] / per_seed[0]
+        se = float(ratio.std(ddof=1) / np.sqrt(len(ratio))) if len(ratio) > 1 else float("nan")
+        rows.append({"real_fraction": float(lam), "generation": last, "gen0": float(per_seed[0].mean()),
+                     "last": float(per_seed[last].mean()), "rise": float(ratio.mean()), "rise_se": se})
+    return pd.DataFrame(rows, columns=["real_fraction", "generation", "gen0", "last", "rise", "rise_se"])
+
+
 # --------------------------------------------------------------------------- results
 @dataclass
 class FinetuneResults:

@@ -168,3 +168,41 @@ def test_explorer(full_run):
     assert ex.n_draws == n + 1 and ex.last_result["generation"] == 0
     ex.controls["real_fraction"].value = 0.5
     assert ex.n_draws == n + 2 and ex.last_error is None
+
+
+def test_grid_plan_and_prepare_grid_reuse_the_run_folder(full_run, monkeypatch):
+    """Issue 11: the explorer's grid of real fractions is one resumable run in the same folder."""
+    quick, full = ft.grid_plan(quick=True), ft.grid_plan(quick=False)
+    assert set(full["real_fractions"]) >= {0.0, 0.05, 0.1, 0.25, 0.5} and full["generations"] >= 5
+    assert len(quick["real_fractions"]) <= 3 and quick["generations"] <= 2
+    calls = {"fit": 0}
+    fit = ft.FineTunedLM.fit
+
+    def counting_fit(self, data, rng):
+        calls["fit"] += 1
+        return fit(self, data, rng)
+
+    monkeypatch.setattr(ft.FineTunedLM, "fit", counting_fit)
+    again = ft.prepare_grid(SETUP, real_fractions=ARMS, generations=2, out=full_run.folder, device="cpu",
+                            progress=False)
+    assert calls["fit"] == 0  # everything was computed: nothing retrains
+    pd.testing.assert_frame_equal(again.history, full_run.history)
+
+
+def test_final_rise(full_run):
+    table = ft.final_rise(full_run)
+    assert list(table["real_fraction"]) == ARMS
+    p = summarize(full_run.history, "test_ppl", by=("real_fraction", "generation")).set_index(
+        ["real_fraction", "generation"])["mean"]
+    for _, row in table.iterrows():
+        assert row["rise"] == pytest.approx(p[(row["real_fraction"], 2)] / p[(row["real_fraction"], 0)])
+    assert table["rise_se"].isna().all()  # one seed: no standard error
+
+
+def test_explorer_says_which_grid_values_exist(full_run):
+    ex = finetune_explorer(full_run)
+    assert ex.available == ARMS
+    assert ex.missing == [0.05, 0.1, 0.25]
+    assert "prepare_grid" in ex.ui.children[0].value and "0.05" in ex.ui.children[0].value
+    full = finetune_explorer(full_run, grid=ARMS)
+    assert full.missing == [] and "not computed" not in full.ui.children[0].value
