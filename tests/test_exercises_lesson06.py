@@ -79,9 +79,9 @@ def test_cheapest_real_fraction_hints_are_graded():
 def test_quiz_accepts_the_solution_and_rejects_a_wrong_set():
     quiz = lesson06.quiz
     assert 3 <= len(quiz.questions) <= 6
-    solution = {"q1": "b", "q2": "b", "q3": "b", "q4": 13, "q5": 0.1}
+    solution = {"q1": "b", "q2": "b", "q3": "b", "q4": 13, "q5": "b"}
     assert quiz.check(solution) == len(quiz.questions)
-    wrong = {"q1": "a", "q2": "a", "q3": "a", "q4": 12.8, "q5": 0.9}
+    wrong = {"q1": "a", "q2": "a", "q3": "a", "q4": 12.8, "q5": "a"}
     results = quiz.evaluate(wrong)
     assert not any(results)
     assert all(r.status == "wrong" for r in results)

@@ -218,10 +218,14 @@ quiz = Quiz("Check your understanding · lesson 06", {
         explanation="round(λ·M) = round(12.8) = 13 real blocks, 243 generated ones.",
         hint="the course's λ is the share of *real* items in each training set."),
     "q5": Question(
-        "Bertrand et al. (2024) describe a mix with their λ = 0.9. What is the course's real fraction λ for the "
-        "same mix? (a number)",
-        answer=0.1, tolerance=0.001,
-        explanation="Bertrand et al.'s λ is the proportion of *generated* data, so the real share is 1 − 0.9 = 0.1 "
-                    "(see the notation box).",
-        hint="check which kind of data each paper's λ counts."),
+        "Alemohammad et al. (2024, MAD) also write λ. What is their λ?",
+        answer="b",
+        options={"a": "the course's real fraction: the share of real items in each training set",
+                 "b": "a sampling bias: how strongly the generator favours typical, high-quality samples",
+                 "c": "the number of generations before collapse"},
+        explanation="MAD's λ tunes the sampler (quality against diversity), not the data mix; their real-data "
+                    "knobs are whether real data is fixed or fresh, and how much (see the notation box).",
+        why_not={"a": "that is this course's λ; the same letter means something else in their paper.",
+                 "c": "no paper here names that λ."},
+        hint="check what each paper's λ acts on: the data mix, or the sampler."),
 })
