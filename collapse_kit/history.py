@@ -33,21 +33,28 @@ COLUMNS = ["generation", "chain", "seed", "metric", "value", "strategy", "strate
 def from_arrays(values: Mapping[str, np.ndarray], *, strategy, seed: int = 0, generations: Sequence[int] | None = None,
                 labels: Mapping | None = None) -> pd.DataFrame:
     """A history from arrays ``metric -> (n_chains, n_generations)`` of one strategy and seed."""
-    frames = []
-    for name, arr in values.items():
-        arr = np.asarray(arr, dtype=float)
-        if arr.ndim != 2:
-            raise ValueError(f"metric {name!r}: expected an array (n_chains, n_generations), got shape {arr.shape}.")
-        c, g = arr.shape
-        gens = np.arange(g) if generations is None else np.asarray(generations)
-        frames.append(pd.DataFrame({"generation": np.tile(gens, c), "chain": np.repeat(np.arange(c), g),
-                                    "seed": seed, "metric": name, "value": arr.ravel()}))
-    return finish(pd.concat(frames, ignore_index=True), strategy, labels)
+    names = list(values)
+    arrays = [np.asarray(values[name], dtype=float) for name in names]
+    for name, arr in zip(names, arrays):
+        if arr.ndim != 2 or arr.shape != arrays[0].shape:
+            raise ValueError(f"metric {name!r}: expected an array (n_chains, n_generations) like the others "
+                             f"{arrays[0].shape}, got shape {arr.shape}.")
+    c, g = arrays[0].shape if arrays else (0, 0)
+    gens = np.arange(g) if generations is None else np.asarray(generations)
+    k = len(arrays)
+    frame = pd.DataFrame({"generation": np.tile(gens, c * k), "chain": np.tile(np.repeat(np.arange(c), g), k),
+                          "seed": np.full(c * g * k, seed, dtype=np.int64),
+                          # categorical from codes (metrics in the given order, as run_generations does): fast
+                          "metric": pd.Categorical.from_codes(np.repeat(np.arange(k, dtype=np.int8), c * g), names),
+                          "value": np.concatenate([a.ravel() for a in arrays]) if k else np.zeros(0)})
+    return finish(frame, strategy, labels)
 
 
 def finish(frame: pd.DataFrame, strategy, labels: Mapping | None = None) -> pd.DataFrame:
     """Add the strategy's columns and constant labels; categorical text columns keep it small."""
     for key, value in strategy.columns().items():
+        if key in ("strategy", "strategy_name"):  # a constant category: built from codes (fast on big frames)
+            value = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [value])
         frame[key] = value
     for key, value in (labels or {}).items():
         if key in COLUMNS:
@@ -63,12 +70,12 @@ def concat(histories: Sequence[pd.DataFrame]) -> pd.DataFrame:
     out = pd.concat([h.astype({k: str for k in ("metric", "strategy", "strategy_name")}) for h in histories],
                     ignore_index=True)
     for key in ("metric", "strategy", "strategy_name"):  # categories in order of appearance (teaching order)
-        out[key] = pd.Categorical(out[key], categories=list(dict.fromkeys(out[key])))
+        out[key] = pd.Categorical(out[key], categories=list(out[key].unique()))  # unique(): order of appearance
     return out
 
 
 def _check_metric(history: pd.DataFrame, metric: str) -> pd.DataFrame:
-    names = set(history["metric"].astype(str))
+    names = {str(m) for m in history["metric"].unique()}  # unique() first: fast on big histories
     if metric not in names:
         raise ValueError(f"`metric` must be one of {sorted(names)} (got {metric!r}).")
     return history[history["metric"] == metric]
@@ -80,7 +87,7 @@ def values(history: pd.DataFrame, metric: str, strategy: str | None = None, seed
     ``strategy`` is a label (``history.strategy``) and is required when the history holds several.
     """
     sub = _check_metric(history, metric)
-    labels = list(dict.fromkeys(sub["strategy"].astype(str)))
+    labels = [str(x) for x in sub["strategy"].unique()]  # order of appearance
     if strategy is None:
         if len(labels) > 1:
             raise ValueError(f"the history holds several strategies: pass `strategy=` one of {labels}.")
@@ -90,9 +97,28 @@ def values(history: pd.DataFrame, metric: str, strategy: str | None = None, seed
         sub = sub[sub["strategy"] == strategy]
     if seed is not None:
         sub = sub[sub["seed"] == seed]
+    fast = _complete_grid(sub)
+    if fast is not None:
+        return fast
     wide = sub.pivot_table(index=["seed", "chain"], columns="generation", values="value", aggfunc="first",
                            observed=True)
     return wide.to_numpy()
+
+
+def _complete_grid(sub: pd.DataFrame) -> np.ndarray | None:
+    """``values`` without a pivot table when every (seed, chain) has each generation exactly once
+    (what the engines produce); ``None`` otherwise. Same order as the pivot: rows by (seed, chain)."""
+    gens, n = sub["generation"].to_numpy(), len(sub)
+    ug = np.unique(gens)
+    if not n or n % len(ug):
+        return None
+    seeds, chains = sub["seed"].to_numpy(), sub["chain"].to_numpy()
+    order = np.lexsort((gens, chains, seeds))
+    rows = (n // len(ug), len(ug))
+    g2, s2, c2 = gens[order].reshape(rows), seeds[order].reshape(rows), chains[order].reshape(rows)
+    if not (np.array_equal(g2, np.broadcast_to(ug, rows)) and np.all(s2 == s2[:, :1]) and np.all(c2 == c2[:, :1])):
+        return None
+    return sub["value"].to_numpy(dtype=float)[order].reshape(rows)
 
 
 def summarize(history: pd.DataFrame, metric: str, by: Sequence[str] = ("strategy", "generation"),

@@ -191,7 +191,8 @@ def run_generations(make_model: Callable[[], Any], real=None, *, generations: in
                     fresh_real: bool = False, real_sampler=None, real_size: int | None = None, n_chains: int = 1,
                     metrics: Mapping[str, Metric] | None = None, seeds: int | Iterable[int] = 0,
                     on_generation: Callable[[Context], None] | None = None, store=None, progress: bool = False,
-                    labels: Mapping[str, Any] | None = None, memory_budget_bytes: float | None = None) -> pd.DataFrame:
+                    labels: Mapping[str, Any] | None = None, memory_budget_bytes: float | None = None,
+                    initial_items: int | None = None) -> pd.DataFrame:
     """Run the generational loop on a batch of chains and return its tidy history.
 
     Generation 0 fits a fresh model (``make_model()``) to each chain's real data and samples
@@ -234,6 +235,10 @@ def run_generations(make_model: Callable[[], Any], real=None, *, generations: in
         Constant columns for the history (e.g. ``{"M": 100}``).
     memory_budget_bytes : float, optional
         Refuse runs whose data would exceed this (default :func:`memory_budget`).
+    initial_items : int in [1, N], optional
+        Generation 0 fits on the first ``initial_items`` real items of each chain only (default: all);
+        the strategies still see the whole real set (lesson 08: the pre-AI web, then human data that
+        arrive year by year).
 
     Returns
     -------
@@ -268,6 +273,7 @@ def run_generations(make_model: Callable[[], Any], real=None, *, generations: in
             raise TypeError("`real_sampler` must be a callable(rng, n_chains, n) -> array.")
         n_real = check_int("real_size", sample_size if real_size is None else real_size, low=1)
     m = check_int("sample_size", n_real if sample_size is None else sample_size, low=1)
+    n_first = n_real if initial_items is None else check_int("initial_items", initial_items, low=1, high=n_real)
     if any(s.needs_real_sampler for s in strats) and real_sampler is None:
         raise ValueError("a `fresh_real=True` strategy needs `real_sampler(rng, n_chains, n)`, a function that "
                          "draws new real data.")
@@ -325,12 +331,12 @@ def run_generations(make_model: Callable[[], Any], real=None, *, generations: in
             samples0, values0 = saved["samples"], saved["metrics"]
             model0 = store.load_model(make_model(), seed, 0)
             if model0 is None:  # not saveable: refit deterministically from generation 0's own stream
-                model0, _ = fit_sample(real_c, generation_rng(seed, 0))
-            ctx0 = Context(0, seed, strats[0], model0, samples0, real_c, real_c, model0, restored=True,
+                model0, _ = fit_sample(real_c[:, :n_first], generation_rng(seed, 0))
+            ctx0 = Context(0, seed, strats[0], model0, samples0, real_c[:, :n_first], real_c, model0, restored=True,
                            folder=saved["folder"], extra=saved["extra"])
         else:
-            model0, samples0 = fit_sample(real_c, generation_rng(seed, 0))
-            ctx0 = Context(0, seed, strats[0], model0, samples0, real_c, real_c, model0)
+            model0, samples0 = fit_sample(real_c[:, :n_first], generation_rng(seed, 0))
+            ctx0 = Context(0, seed, strats[0], model0, samples0, real_c[:, :n_first], real_c, model0)
             values0 = _evaluate(metrics, ctx0)
             if store is not None:
                 ctx0.folder = store.save(seed, 0, None, samples=samples0, metrics=values0, model=model0,

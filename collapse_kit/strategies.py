@@ -27,7 +27,8 @@ One call builds the training sets of all chains at once.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -257,3 +258,175 @@ def subset(data: np.ndarray, k: int, rng: np.random.Generator, *, replace: bool 
     else:
         idx = np.argpartition(rng.random((c, n)), k - 1, axis=1)[:, :k] if k else np.zeros((c, 0), int)
     return data[np.arange(c)[:, None], idx]
+
+
+# --------------------------------------------------------------------------- the web as a training set (lesson 08)
+@dataclass(frozen=True)
+class WebCrawl(Strategy):
+    """Train each year on a crawl of a shared web that fills up with model output (lesson 08).
+
+    Generation ``g`` is *year* ``g``. Items carry a date: the real set ``real`` holds the whole human web
+    of every year, in order (the first ``human_start`` items are the pre-AI web, dated 0; then
+    ``human_per_year`` items dated 1, 2, ...); the model of year ``j`` posts the first
+    ``round(adoption[j] * M)`` of its ``M`` samples, dated ``j + 1``. The web of year ``g`` holds every item
+    dated ``<= g`` that is younger than ``memory`` years; the training set is a uniform crawl of
+    ``crawl_size`` items from it. The rule is stateless: it reads the year from ``len(synthetic)``.
+    Run it with ``run_generations(..., real_size=WebCrawl.real_size(generations),
+    initial_items=human_start)`` so that generation 0 trains on the pre-AI web only.
+
+    Parameters
+    ----------
+    human_start : int >= 2
+        Human items on the web before any model exists (year 0).
+    human_per_year : int >= 0
+        Human items added each year.
+    adoption : float in [0, 1] or tuple of them
+        Share of each year's model output that is posted (``adoption[j]`` for year ``j``; the last value
+        repeats). ``logistic_adoption`` in :mod:`collapse_kit.web` builds a rising schedule.
+    crawl_size : int >= 1 or None
+        Items per crawl (``None``: the whole web, or all of it when it is smaller).
+    memory : int >= 1 or None
+        Years an item stays on the web (``None``: forever, an accumulating web; 1: only this year's content).
+    cutoff : int >= 0 or None
+        Provenance filter by date: keep only items dated ``<= cutoff`` (0: the pre-AI web).
+    tag_accuracy : float in [0, 1] or None
+        Provenance filter by tags: keep ``round(q H)`` of the ``H`` human items and ``round((1 - q) S)`` of
+        the ``S`` synthetic ones (a tagger right with probability ``q``), chosen at random each crawl.
+    title : str
+        Label in plots and tables (default: built from the parameters).
+    """
+
+    name: str = field(default="web_crawl", init=False)
+    real_fraction: float = field(default=0.0, init=False)
+    fresh_real: bool = field(default=False, init=False)
+    human_start: int = 100
+    human_per_year: int = 0
+    adoption: Any = 1.0
+    crawl_size: int | None = None
+    memory: int | None = None
+    cutoff: int | None = None
+    tag_accuracy: float | None = None
+    title: str = ""
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
+        set_("human_start", check_int("human_start", self.human_start, low=2))
+        set_("human_per_year", check_int("human_per_year", self.human_per_year, low=0))
+        adoption = self.adoption if isinstance(self.adoption, (tuple, list, np.ndarray)) else (self.adoption,)
+        if not len(adoption):
+            raise ValueError("`adoption` must hold at least one share in [0, 1].")
+        set_("adoption", tuple(check_fraction("adoption", a) for a in adoption))
+        for key, low in (("crawl_size", 1), ("memory", 1), ("cutoff", 0)):
+            if getattr(self, key) is not None:
+                set_(key, check_int(key, getattr(self, key), low=low))
+        if self.tag_accuracy is not None:
+            set_("tag_accuracy", check_fraction("tag_accuracy", self.tag_accuracy))
+        if not isinstance(self.title, str):
+            raise TypeError(f"`title` must be a string (got {type(self.title).__name__}).")
+
+    # ------------------------------------------------------------------ descriptions
+    def _params(self) -> tuple:
+        return (self.human_start, self.human_per_year, self.adoption, self.crawl_size, self.memory, self.cutoff,
+                self.tag_accuracy)
+
+    @property
+    def label(self) -> str:
+        if self.title:
+            return self.title
+        bits = [f"+{self.human_per_year}/yr", f"crawl {self.crawl_size or 'all'}",
+                f"memory {self.memory or '∞'}"]
+        if self.cutoff is not None:
+            bits.append(f"cutoff {self.cutoff}")
+        if self.tag_accuracy is not None:
+            bits.append(f"tags {self.tag_accuracy:g}")
+        return "web (" + ", ".join(bits) + ")"
+
+    @property
+    def key(self) -> str:
+        return f"web-{zlib.crc32(repr(self._params()).encode()):08x}"
+
+    def columns(self) -> dict:
+        return {"strategy": self.label, "strategy_name": self.name, "real_fraction": np.nan, "fresh_real": False}
+
+    uses_real = property(lambda self: True, doc="Crawls contain human items.")
+    needs_real_sampler = property(lambda self: False)
+    keeps_pool = property(lambda self: True, doc="The web keeps (some of) every year's output.")
+
+    def k_real(self, sample_size: int) -> int:
+        """0: a crawl has no fixed number of human items (see :meth:`pool_counts`)."""
+        check_int("sample_size", sample_size, low=1)
+        return 0
+
+    def real_size(self, generations: int) -> int:
+        """Human items the web needs for ``generations`` years: ``human_start + generations * human_per_year``."""
+        return self.human_start + check_int("generations", generations, low=0) * self.human_per_year
+
+    def adoption_at(self, year: int) -> float:
+        return self.adoption[min(year, len(self.adoption) - 1)]
+
+    # ------------------------------------------------------------------ closed counts
+    def _window(self, year: int) -> tuple[int, int]:
+        """Dates (first, last) of the items this crawler can use in ``year``."""
+        first = 0 if self.memory is None else max(0, year - self.memory + 1)
+        last = year if self.cutoff is None else min(year, self.cutoff)
+        return first, last
+
+    def _human_range(self, year: int) -> tuple[int, int]:
+        first, last = self._window(year)
+        if last < first:
+            return 0, 0
+        lo = 0 if first == 0 else self.human_start + (first - 1) * self.human_per_year
+        return lo, self.human_start + last * self.human_per_year
+
+    def _posted(self, year: int, sample_size: int) -> list[tuple[int, int]]:
+        """(model year j, items posted) of the synthetic batches this crawler can use in ``year``."""
+        first, last = self._window(year)
+        return [(j, int(round(self.adoption_at(j) * sample_size))) for j in range(max(first - 1, 0), last)
+                if j + 1 >= first]
+
+    def pool_counts(self, generation: int, sample_size: int, filtered: bool = True) -> tuple[int, int]:
+        """(human, synthetic) items in the web of year ``generation`` (after this crawler's provenance
+        filters when ``filtered``). A closed count, no randomness."""
+        g = check_int("generation", generation, low=0)
+        m = check_int("sample_size", sample_size, low=1)
+        web = self if filtered else dataclasses.replace(self, cutoff=None, tag_accuracy=None)
+        lo, hi = web._human_range(g)
+        human, synth = hi - lo, sum(n for _, n in web._posted(g, m))
+        if filtered and self.tag_accuracy is not None:
+            human, synth = int(round(self.tag_accuracy * human)), int(round((1 - self.tag_accuracy) * synth))
+        return human, synth
+
+    def synthetic_share(self, generation: int, sample_size: int, filtered: bool = True) -> float:
+        """Synthetic share of the (filtered) web of year ``generation``."""
+        h, s = self.pool_counts(generation, sample_size, filtered)
+        return s / (h + s) if h + s else float("nan")
+
+    def training_size(self, generation: int, real_size: int, sample_size: int) -> int:
+        if generation == 0:
+            return self.human_start
+        pool = sum(self.pool_counts(generation, sample_size))
+        return pool if self.crawl_size is None else min(pool, self.crawl_size)
+
+    # ------------------------------------------------------------------ the rule
+    def training_set(self, real, synthetic, sample_size, rng, real_sampler=None):
+        """The crawl of year ``len(synthetic)`` for every chain (``synthetic``: every year's samples so far)."""
+        if not len(synthetic):
+            raise ValueError("`synthetic` must hold at least one year's samples.")
+        m = check_int("sample_size", sample_size, low=1)
+        year = len(synthetic)
+        lo, hi = self._human_range(year)
+        if real.shape[1] < self.human_start + year * self.human_per_year:
+            raise ValueError(f"year {year} needs {self.real_size(year)} human items per chain (real has "
+                             f"{real.shape[1]}): pass real_size=web.real_size(generations) to run_generations.")
+        human = real[:, lo:hi]
+        synth = [synthetic[j][:, :n] for j, n in self._posted(year, m) if n]
+        if self.tag_accuracy is not None:
+            h, s = self.pool_counts(year, m)
+            human = subset(human, h, rng) if human.shape[1] else human
+            synth = [subset(np.concatenate(synth, axis=1), s, rng)] if synth else []
+        pool = np.concatenate([human, *synth], axis=1) if synth else human
+        if pool.shape[1] == 0:
+            raise ValueError(f"the crawl of year {year} is empty: the filters keep no item (cutoff={self.cutoff}, "
+                             f"memory={self.memory}, tag_accuracy={self.tag_accuracy}).")
+        return pool if self.crawl_size is None or self.crawl_size >= pool.shape[1] else subset(
+            pool, self.crawl_size, rng)
