@@ -1,7 +1,7 @@
 # collapse-kit: the two commands of the README.
 #   make lab    set up .venv (first time only) and open JupyterLab on lessons/
 #   make test   set up .venv and run the whole test suite in quick mode
-.PHONY: lab test setup lessons check-lessons bench clean
+.PHONY: lab test setup lessons check-lessons dist bench clean
 
 setup:
 	bash scripts/setup.sh
@@ -9,6 +9,8 @@ setup:
 # (--allow-root only where you really are root, e.g. in a container)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# JupyterLab with the project's own settings (scripts/lab/overrides.json, copied into the venv by
+# setup: no "news" pop-up); your own JupyterLab settings still apply on top.
 lab: setup
 	.venv/bin/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) lessons/
 
@@ -22,8 +24,12 @@ lessons: setup
 check-lessons: setup
 	.venv/bin/python -m collapse_kit.authoring --check
 
+# the release files (wheel + sdist) in dist/, checked as PyPI will (the release workflow does the same)
+dist: setup
+	rm -rf dist && .venv/bin/python -m build --outdir dist . && .venv/bin/python -m twine check --strict dist/*
+
 bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf .venv .venv-ipywidgets7 .cache test-artifacts build dist *.egg-info
+	rm -rf .venv .venv-ipywidgets7 .venv-lowerbound .venv-py313 .cache test-artifacts build dist *.egg-info

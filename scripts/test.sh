@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it (after scripts/setup.sh):
 #   1. unit tests + every notebook in lessons/ and solutions/ under nbval, quick mode, 2 workers;
-#   2. the widget tests and widget notebooks again under ipywidgets 7.7.1 (Colab's version).
+#   2. the lower bounds Colab runs (transformers 5.15, ipywidgets 7.7.1; scripts/lowerbound_env.sh):
+#      the widget, GPT, fine-tuning and tokenizer tests, the widget notebooks and lessons 05-06;
+#   3. Python 3.13 (py313): lessons 00-02 and 04 from the built wheel, outside the source tree
+#      (scripts/py313_wheel.sh; skipped with a warning where no Python 3.13 is installed).
+# STAGES="1 2 3" (default) picks stages; extra arguments go to stage 1's pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
+STAGES=${STAGES:-1 2 3}
 export COLLAPSE_KIT_QUICK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg
 export COLLAPSE_KIT_CACHE=${COLLAPSE_KIT_CACHE:-$PWD/.cache/collapse_kit}
 WORKERS=${WORKERS:-2}
@@ -12,17 +17,37 @@ WORKERS=${WORKERS:-2}
 # oversubscribe the CPU and made the GPT notebooks ~15x slower
 if [ "$WORKERS" -gt 1 ]; then export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}; fi
 start=$(date +%s)
+stage_start=$start
+lap() { echo "==> stage $1 took $(( $(date +%s) - stage_start )) s"; stage_start=$(date +%s); }
 
-echo "==> [1/2] unit tests and notebooks (nbval, quick mode, $WORKERS workers)"
-"$VENV/bin/python" -m pytest -n "$WORKERS" --dist loadfile --nbval-lax --nbval-current-env \
-  --durations=15 tests lessons solutions "$@"
+if [[ " $STAGES " == *" 1 "* ]]; then
+  echo "==> [1/3] unit tests and notebooks (nbval, quick mode, $WORKERS workers)"
+  "$VENV/bin/python" -m pytest -n "$WORKERS" --dist loadfile --nbval-lax --nbval-current-env \
+    --durations=15 tests lessons solutions "$@"
+  lap 1
+fi
 
-echo "==> [2/2] widgets under ipywidgets 7.7.1 (Colab)"
-bash scripts/ipywidgets7_env.sh
-IW7=${IW7_VENV:-.venv-ipywidgets7}
-# solutions only: a lesson runs the same widget code, with exercise stubs in place of answers
-mapfile -t widget_nbs < <(grep -l -E "explorer\(|Explorer\(" solutions/*.ipynb || true)
-COLLAPSE_KIT_EXPECT_IPYWIDGETS=7.7.1 "$IW7/bin/python" -m pytest -n "$WORKERS" --dist loadfile --nbval-lax --nbval-current-env \
-  -k "widget or explorer or ipynb" tests "${widget_nbs[@]}"
+if [[ " $STAGES " == *" 2 "* ]]; then
+  echo "==> [2/3] lower bounds: transformers 5.15 and ipywidgets 7.7.1 (Colab)"
+  bash scripts/lowerbound_env.sh
+  LB=${LB_VENV:-.venv-lowerbound}
+  # solutions only: a lesson runs the same code, with exercise stubs in place of answers
+  mapfile -t nbs < <( (grep -l -E "explorer\(|Explorer\(" solutions/*.ipynb; ls solutions/0[56]_*.ipynb) | sort -u)
+  mapfile -t units < <(ls tests/test_gpt.py tests/test_finetune.py tests/test_tokenizer.py tests/test_widgets.py \
+                          tests/test_conformance_finetune.py 2>/dev/null)
+  COLLAPSE_KIT_EXPECT_IPYWIDGETS=7.7.1 "$LB/bin/python" -m pytest -n "$WORKERS" --dist loadfile --nbval-lax \
+    --nbval-current-env "${units[@]}" "${nbs[@]}"
+  lap 2
+fi
+
+if [[ " $STAGES " == *" 3 "* ]]; then
+  echo "==> [3/3] py313: lessons 00-02 and 04 on Python 3.13 from the wheel"
+  if [ -n "${PY313:-}" ] || ls -d "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.13.* >/dev/null 2>&1; then
+    bash scripts/py313_wheel.sh -n "$WORKERS" --dist loadfile
+  else
+    echo "WARNING: no Python 3.13 (pyenv or PY313=...): stage 3 skipped" >&2
+  fi
+  lap 3
+fi
 
 echo "==> all tests passed in $(( $(date +%s) - start )) s"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from collapse_kit import widgets as W
-from collapse_kit.gaussian import gaussian_explorer
+from collapse_kit.explorers import gaussian_explorer
 
 
 def test_widget_explorer_redraws_when_a_control_changes():
@@ -56,7 +56,7 @@ def test_gaussian_explorer_slider_changes_the_figure():
     assert e.n_draws == 2 and e.last_values["sample_size"] == 5
     assert not all(np.array_equal(a, b) for a, b in zip(before, after))
     # smaller M collapses faster: the final median variance drops
-    assert np.median(e.last_result.var[:, -1]) < 0.5
+    assert np.median(e.last_result["variance"][:, -1]) < 0.5
 
 
 def test_gaussian_explorer_real_fraction_enabled_only_when_used():
@@ -64,7 +64,18 @@ def test_gaussian_explorer_real_fraction_enabled_only_when_used():
     assert e.controls["real_fraction"].disabled
     e.controls["strategy"].value = "real fraction (fresh real data)"
     assert not e.controls["real_fraction"].disabled
-    assert e.last_result.settings["real_fraction"] == pytest.approx(0.1)
+    s = e.last_result["strategy"]
+    assert s.real_fraction == pytest.approx(0.1) and s.fresh_real
+
+
+def test_gaussian_explorer_draws_what_the_exact_engine_computes():
+    from collapse_kit.gaussian import simulate_gaussian_chains
+    from collapse_kit.history import values
+
+    e = gaussian_explorer(n_chains=50, generations=20, sample_size=10, strategy="real fraction (fixed real set)",
+                          real_fraction=0.3, seed=4)
+    h = simulate_gaussian_chains(50, 20, 10, strategies=e.last_result["strategy"], seeds=4)
+    np.testing.assert_array_equal(e.last_result["variance"], values(h, "variance"))
 
 
 @pytest.mark.parametrize("strategy", ["replace", "accumulate", "real fraction (fixed real set)",
@@ -76,7 +87,7 @@ def test_gaussian_explorer_survives_extreme_values(strategy):
                         ("real_fraction", 1.0), ("estimator", "unbiased"), ("sample_size", 1000)]:
         e.controls[name].value = value
         assert e.last_error is None, (name, value, e.last_error)
-        assert np.all(np.isfinite(e.last_result.var))
+        assert np.all(np.isfinite(e.last_result["variance"]))
     # M = 2 after 1000 generations of replace: the plot must say it collapsed
     if strategy == "replace":
         e.controls["sample_size"].value = 2
