@@ -130,7 +130,12 @@ def _combine(n1, m1, ss1, n2, m2, ss2):
 
 
 def _check_exact(strategy: Strategy, m: int) -> None:
-    """Every strategy is exact but a random subset of the pool (a kept pool that does not grow)."""
+    """Every strategy is exact but a random subset of the pool (a kept pool that does not grow).
+    Strategies built on top of :class:`Strategy` (e.g. lesson 08's web crawl) have rules of their
+    own that this engine does not know: they run through the loop."""
+    if type(strategy) is not Strategy:
+        raise ValueError(f"the exact engine knows the four data strategies of collapse_kit.strategies; "
+                         f"{strategy.label!r} has rules of its own: use run_generations(GaussianModel, ...).")
     if strategy.keeps_pool and strategy.training_size(1, m, m) == m:
         raise ValueError(f"strategy {strategy.label!r} draws a random subset of the pool: it has no exact "
                          "sufficient-statistic form. Use run_generations(GaussianModel, ...) for it.")

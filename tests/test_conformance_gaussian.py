@@ -112,3 +112,14 @@ def test_accumulate_subsample_is_not_exact():
         G.simulate_gaussian_chains(10, 3, 10, strategies=Strategy("accumulate_subsample"))
     with pytest.raises(ValueError, match="run_generations"):
         G.simulate_gaussian_chains(10, 3, 10, strategies=list(WORKFLOWS))
+
+
+def test_exact_engine_refuses_strategies_it_does_not_know():
+    """A web crawl with no crawl size would look like accumulate to the exact engine: refused, not run."""
+    import pytest
+
+    from collapse_kit.gaussian import simulate_gaussian_chains
+    from collapse_kit.strategies import WebCrawl
+
+    with pytest.raises(ValueError, match="run_generations"):
+        simulate_gaussian_chains(10, 3, 20, strategies=WebCrawl(human_start=20))
