@@ -12,6 +12,9 @@ VENV=${VENV:-.venv}
 STAGES=${STAGES:-1 2 3}
 export COLLAPSE_KIT_QUICK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg
 export COLLAPSE_KIT_CACHE=${COLLAPSE_KIT_CACHE:-$PWD/.cache/collapse_kit}
+# every notebook kernel loads tests/ipython/profile_default/startup: a cell whose static figure has
+# overlapping or cut-off titles or labels fails (collapse_kit.plots.layout_problems)
+export IPYTHONDIR=${IPYTHONDIR:-$PWD/tests/ipython}
 WORKERS=${WORKERS:-2}
 # one compute thread per test worker: two workers each running torch with 2 threads on 2 cores
 # oversubscribe the CPU and made the GPT notebooks ~15x slower
