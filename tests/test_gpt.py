@@ -194,7 +194,9 @@ def test_corpus_parts_are_disjoint_pieces():
 
 def test_decoding_explorer(tok, trained):
     model, _ = trained
-    ex = gpt.decoding_explorer(model, tok, "To be, or not", new_tokens=20)
+    from collapse_kit.explorers import decoding_explorer
+
+    ex = decoding_explorer(model, tok, "To be, or not", new_tokens=20)
     n = ex.n_draws
     assert ex.last_result["kept"] == tok.vocab_size
     ex.controls["top_k"].value = 3
