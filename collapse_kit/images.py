@@ -1,90 +1,143 @@
-"""Images in the generational loop: a small VAE retrained on its own digits.
+"""Images in the generational loop: a small VAE retrained on its own digits (lesson 03).
 
-Data: scikit-learn's bundled 8×8 handwritten digits (1,797 images, no
-download), scaled to [0, 1] and flattened to 64 pixels. :func:`load_digits`
-can make the real set deliberately *imbalanced* so that minority digits are
-visible: digit ``c`` keeps a fraction ``imbalance ** (c / 9)`` of its images,
-so 0 keeps all of them and 9 keeps a fraction ``imbalance``.
+Data: scikit-learn's bundled 8×8 handwritten digits (1,797 images, no download), pixel
+values 0..16 divided by 16 and flattened to 64 numbers. Each digit's images are split once
+(seeded) into a *training pool* and a held-out *reservoir* (a quarter). :func:`load_digits`
+makes the real training set deliberately *imbalanced*: digit ``c`` keeps a fraction
+``imbalance ** (c / 9)`` of its pool, so 0 keeps all and 9 keeps a fraction ``imbalance``.
+:func:`reservoir_sampler` draws *fresh* real digits from the reservoir with the same class
+shares (the ``real_sampler`` of a ``fresh_real`` strategy).
 
-Model: :class:`DigitVAE`, a small variational auto-encoder in PyTorch (two
-hidden layers of 128 units, a ``latent_dim``-dimensional Gaussian latent, a
-sigmoid decoder trained with binary cross-entropy on the grey levels). It
-follows the loop protocol (``fit(data, rng)`` / ``sample(n, rng)``); a sample is
-the decoder's mean image for a latent drawn from N(0, I).
+Model: :class:`DigitVAE`, a batched model of the loop (data ``(n_chains, N, 64)``). Per chain,
+a variational auto-encoder (MLP 64 → 128 → 128 → 8-d latent and back, Bernoulli likelihood on
+the grey levels, the KL term warmed up from 0 to 1 over the first third of training), then a
+Gaussian mixture fitted to where the training images land in the latent space (the encoder
+means). Samples are decoder mean images of latents drawn from that mixture.
 
-Measurements, each generation:
+Why this model: a VAE that samples latents from its N(0, I) prior draws many images from the
+"holes" between the classes and under-produces the rare digits (a digit seen 13 times owns a
+tiny part of the prior's mass), so it forgets the rare digits *before* any recursion. Fitting
+the sampling distribution to the encoded training images (ex-post density estimation, Ghosh et
+al., ICLR 2020, "From variational to deterministic autoencoders") makes generation 0 draw every
+digit about as often as the training set holds it; then every loss of a rare digit in later
+generations comes from the recursion. ``prior_components=0`` gives the plain N(0, I) sampler
+for comparison.
 
-* **class mix** — a classifier trained once on *all* real digits
-  (:func:`train_classifier`, logistic regression) labels the generated
-  images; :func:`class_shares` gives the share of each digit;
-* **latent spread** — :func:`latent_spread`: the generated images are encoded
-  by the *generation-0* VAE's encoder (posterior means μ₀(x) ∈ R^d); the spread
-  is the standard deviation of μ₀(x) across the images, averaged over the d
-  latent dimensions: ``mean_j std_i μ₀(x_i)_j``. A collapsing model's images
-  crowd into a smaller region of the original latent space, so the spread
-  falls.
+Metrics (:func:`digit_metrics`, on the loop's :class:`~collapse_kit.loop.Context`):
 
-This module imports torch; lessons 00–02 never import it.
+* **class shares** — a fixed judge (logistic regression on real digits, :func:`train_classifier`)
+  labels the images; an image whose top class has probability < ``min_confidence`` is
+  *unrecognised*;
+* **latent spread** — encode the images with the *generation-0* encoder (``ctx.model0``), take
+  the standard deviation across images of each latent coordinate, average over coordinates;
+* **sharpness** — ``mean |2x - 1|`` (1 = pure black/white, 0 = all grey).
+
+This module imports torch only when a VAE is built; lessons 00–02 never import torch.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from ._validate import check_array, check_choice, check_float, check_int, check_seed
+from ._validate import check_array, check_float, check_int, check_seed
 
 N_CLASSES = 10
 IMAGE_SHAPE = (8, 8)
+RESERVOIR = 0.25          # share of each digit's images held out for fresh real draws
+MIN_CONFIDENCE = 0.5      # the judge must be at least this sure to recognise an image
+MINORITY = (7, 8, 9)      # the rare digits of the imbalanced set
+RUNS_VERSION = 1          # bump when the model or the metrics change: cached runs are then recomputed
 
 
 # --------------------------------------------------------------------------- data
 def class_fractions(imbalance: float) -> np.ndarray:
-    """Fraction of each digit's images kept: ``imbalance ** (c / 9)`` for c = 0..9.
-
-    ``imbalance`` must be in (0, 1]; 1 keeps every image (the balanced set).
-    """
+    """Fraction of each digit's images kept: ``imbalance ** (c / 9)`` for c = 0..9 (imbalance in (0, 1])."""
     r = check_float("imbalance", imbalance, low=0.0, high=1.0, low_open=True)
     return r ** (np.arange(N_CLASSES) / (N_CLASSES - 1))
 
 
-def load_digits(imbalance: float = 1.0, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The 8×8 digits as ``(images, labels)``: images (n, 64) in [0, 1], labels (n,).
+@lru_cache(maxsize=1)
+def _all_digits():
+    from sklearn.datasets import load_digits as _load
+
+    d = _load()
+    return (d.data / 16.0).astype(np.float32), d.target.astype(np.int64)
+
+
+def _split(seed: int, part: str):
+    x, y = _all_digits()
+    rng = np.random.default_rng([seed, 7])
+    idx = []
+    for c in range(N_CLASSES):
+        members = rng.permutation(np.flatnonzero(y == c))
+        n_res = int(round(RESERVOIR * members.size))
+        idx.append(np.sort(members[n_res:] if part == "pool" else members[:n_res]))
+    return idx
+
+
+def load_digits(imbalance: float = 1.0, *, seed: int = 0, part: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """Digits as ``(images (n, 64) in [0, 1], labels (n,))``.
 
     Parameters
     ----------
     imbalance : float in (0, 1]
-        Digit ``c`` keeps a random fraction ``imbalance ** (c / 9)`` of its images
-        (1 = all 1,797 images). With 0.1, digit 0 keeps all ~180 and digit 9 ~18.
-    seed : int
-        Which images are kept.
+        Digit ``c`` keeps a fraction ``imbalance ** (c / 9)`` of its images (rounded, at least 1).
+    seed : int >= 0
+        Which images go to the reservoir and which are kept.
+    part : {"train", "pool", "reservoir", "all"}
+        ``"train"``: the imbalanced training set drawn from the pool; ``"pool"``: the whole pool
+        (3/4 of each digit); ``"reservoir"``: the held-out quarter; ``"all"``: all 1,797 images.
     """
-    from sklearn.datasets import load_digits as _load
-
+    if part not in ("train", "pool", "reservoir", "all"):
+        raise ValueError(f"`part` must be 'train', 'pool', 'reservoir' or 'all' (got {part!r}).")
     keep = class_fractions(imbalance)
-    rng = np.random.default_rng(check_seed("seed", seed))
-    d = _load()
-    x = (d.data / 16.0).astype(np.float32)
-    y = d.target.astype(np.int64)
-    idx = []
-    for c in range(N_CLASSES):
-        members = np.flatnonzero(y == c)
-        n_keep = max(1, int(round(keep[c] * members.size)))
-        idx.append(np.sort(rng.choice(members, size=n_keep, replace=False)))
+    seed = check_seed("seed", seed)
+    x, y = _all_digits()
+    if part == "all":
+        return x, y
+    idx = _split(seed, "reservoir" if part == "reservoir" else "pool")
+    if part == "train":
+        rng = np.random.default_rng([seed, 11])
+        idx = [np.sort(rng.choice(m, size=max(1, int(round(keep[c] * m.size))), replace=False))
+               for c, m in enumerate(idx)]
     idx = np.concatenate(idx)
     return x[idx], y[idx]
 
 
-# --------------------------------------------------------------------------- the classifier (judge)
-def train_classifier(seed: int = 0):
-    """A digit classifier trained once on all 1,797 real images (logistic regression).
+def reservoir_sampler(imbalance: float = 1.0, *, seed: int = 0):
+    """Fresh real digits: a ``real_sampler(rng, n_chains, n) -> (n_chains, n, 64)`` for the loop.
 
-    It is the fixed judge of the class mix of every generation. Returns the fitted
-    scikit-learn estimator with an extra attribute ``holdout_accuracy_`` measured on
-    a held-out quarter before refitting on everything. The result is cached per
-    ``seed`` (the same object is returned again; do not refit it).
+    Each draw picks a digit with the imbalanced training set's expected share
+    (``imbalance ** (c / 9)``, normalised) and then one of that digit's held-out reservoir images
+    (with replacement), so fresh items follow the real distribution but are not the training images.
+    """
+    w = class_fractions(imbalance)
+    w = w / w.sum()
+    x, y = load_digits(imbalance, seed=seed, part="reservoir")
+    by_class = [x[y == c] for c in range(N_CLASSES)]
+
+    def draw(rng, n_chains, n):
+        cls = rng.choice(N_CLASSES, size=(n_chains, n), p=w)
+        out = np.empty((n_chains, n, 64), np.float32)
+        for c in range(N_CLASSES):
+            mask = cls == c
+            out[mask] = by_class[c][rng.integers(0, len(by_class[c]), size=int(mask.sum()))]
+        return out
+
+    return draw
+
+
+# --------------------------------------------------------------------------- the judge
+def train_classifier(seed: int = 0):
+    """The judge: a logistic-regression digit classifier trained on 75% of all real digits.
+
+    Its held-out accuracy (on the other 25%) is ``holdout_accuracy_``, and the share of held-out
+    real images it recognises with confidence >= ``MIN_CONFIDENCE`` is ``holdout_recognised_``:
+    the bar a generative model's samples are compared with. Cached per ``seed`` (do not refit it).
     """
     return _train_classifier(check_seed("seed", seed))
 
@@ -94,22 +147,19 @@ def _train_classifier(seed: int):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
 
-    x, y = load_digits(1.0)
+    x, y = _all_digits()
     xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=seed, stratify=y)
-    clf = LogisticRegression(max_iter=3000, C=1.0)
-    acc = clf.fit(xtr, ytr).score(xte, yte)
-    clf = LogisticRegression(max_iter=3000, C=1.0).fit(x, y)
-    clf.holdout_accuracy_ = float(acc)
+    clf = LogisticRegression(max_iter=3000, C=1.0).fit(xtr, ytr)
+    clf.holdout_accuracy_ = float(clf.score(xte, yte))
+    clf.holdout_recognised_ = float(class_shares(xte, clf).sum())
     return clf
 
 
-def class_shares(images, classifier, min_confidence: float = 0.0) -> np.ndarray:
-    """Share of each digit 0..9 among ``images`` according to ``classifier``.
+def class_shares(images, classifier, min_confidence: float = MIN_CONFIDENCE) -> np.ndarray:
+    """Share of each digit 0..9 among ``images (n, 64)`` by ``classifier``'s most likely class.
 
-    An image counts for digit ``c`` when the classifier's most likely class is
-    ``c`` *and* its probability is at least ``min_confidence``; images below that
-    confidence count for no digit (they are *unrecognised*), so the shares then
-    sum to ``1 - unrecognised share``.
+    Images whose top probability is below ``min_confidence`` count for no digit (unrecognised),
+    so the shares sum to the recognised share.
     """
     x = check_array("images", images, ndim=2)
     conf = check_float("min_confidence", min_confidence, low=0.0, high=1.0)
@@ -125,8 +175,6 @@ def _build_vae(latent_dim: int, hidden: int):
     from torch import nn
 
     class VAE(nn.Module):
-        """Encoder 64 → hidden → hidden → (μ, log σ²); decoder latent → hidden → hidden → 64 logits."""
-
         def __init__(self):
             super().__init__()
             self.enc = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
@@ -141,303 +189,321 @@ def _build_vae(latent_dim: int, hidden: int):
 
         def forward(self, x, noise):
             mu, logvar = self.encode(x)
-            z = mu + noise * torch.exp(0.5 * logvar)
-            return self.dec(z), mu, logvar
+            return self.dec(mu + noise * torch.exp(0.5 * logvar)), mu, logvar
 
     return VAE()
 
 
 class DigitVAE:
-    """A small VAE for 8×8 digits that follows the loop protocol.
+    """A VAE per chain with a latent Gaussian-mixture sampler; the loop's batched image model.
 
     Parameters
     ----------
     latent_dim : int >= 1
-    hidden : int >= 4, width of the hidden layers
+    hidden : int >= 4, width of the two hidden layers
     epochs : int >= 1, passes over the training set
     batch_size : int >= 1
     lr : float > 0, Adam learning rate
+    warmup : float in [0, 1], share of the epochs over which the KL weight rises from 0 to ``beta``
+    beta : float > 0, the final weight of the KL term (below 1 the codes of rare digits stay apart)
+    prior_components : int >= 0, mixture components fitted to the encoded training images
+        (0: sample latents from the N(0, I) prior instead)
+    threads : int >= 1 or None, torch CPU threads while fitting (a small MLP is fastest on 1)
     device : str, optional ("cpu", "cuda", "mps"); default :func:`collapse_kit.get_device`
 
     Notes
     -----
-    All randomness (initial weights, mini-batches, the reparameterisation noise,
-    sampling) comes from the ``rng`` given to ``fit``/``sample``, through a
-    ``torch.Generator`` seeded from it: same seed, same numbers on the same device.
+    ``fit(data (n_chains, N, 64), rng)`` trains one network per chain; every random number (weights,
+    mini-batches, reparameterisation noise, the mixture) comes from ``rng``: same seed, same numbers on
+    the same device. ``sample(n, rng)`` returns ``(n_chains, n, 64)`` mean images in [0, 1].
     """
 
-    def __init__(self, latent_dim: int = 8, hidden: int = 128, epochs: int = 100, batch_size: int = 64,
-                 lr: float = 2e-3, likelihood: str = "bernoulli", pixel_sd: float = 0.1,
-                 pixel_noise: bool = False, threads: int | None = 1, device: str | None = None):
+    def __init__(self, latent_dim: int = 8, hidden: int = 128, epochs: int = 150, batch_size: int = 64,
+                 lr: float = 2e-3, warmup: float = 0.3, beta: float = 0.1, prior_components: int = 30,
+                 threads: int | None = 1,
+                 device: str | None = None):
         self.latent_dim = check_int("latent_dim", latent_dim, low=1)
         self.hidden = check_int("hidden", hidden, low=4)
         self.epochs = check_int("epochs", epochs, low=1)
         self.batch_size = check_int("batch_size", batch_size, low=1)
         self.lr = check_float("lr", lr, low=0.0, low_open=True)
-        self.likelihood = check_choice("likelihood", likelihood, ("gaussian", "bernoulli"))
-        self.pixel_sd = check_float("pixel_sd", pixel_sd, low=0.0, low_open=True)
-        self.pixel_noise = bool(pixel_noise)
+        self.warmup = check_float("warmup", warmup, low=0.0, high=1.0)
+        self.beta = check_float("beta", beta, low=0.0, low_open=True)
+        self.prior_components = check_int("prior_components", prior_components, low=0)
         self.threads = None if threads is None else check_int("threads", threads, low=1)
         if device is None:
             from .runtime import get_device
 
             device = get_device()
         self.device = device
-        self.net_ = None
-        self.losses_: list[float] = []
+        self.nets_: list = []
+        self.priors_: list = []   # per chain: (weights, means, cholesky factors) or None
+        self.losses_: list = []   # per chain: loss per epoch
 
-    def _torch_gen(self, rng: np.random.Generator):
-        import torch
+    def settings(self) -> dict:
+        """The constructor's arguments (device excluded): they name a cached run."""
+        return dict(latent_dim=self.latent_dim, hidden=self.hidden, epochs=self.epochs, batch_size=self.batch_size,
+                    lr=self.lr, warmup=self.warmup, beta=self.beta, prior_components=self.prior_components)
 
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"`rng` must be a numpy Generator (got {type(rng).__name__}).")
-        return torch.Generator(device="cpu").manual_seed(int(rng.integers(0, 2**63 - 1)))
+    def __repr__(self) -> str:
+        return "DigitVAE(" + ", ".join(f"{k}={v!r}" for k, v in self.settings().items()) + ")"
 
+    # ------------------------------------------------------------------ fit
     def fit(self, data, rng: np.random.Generator) -> "DigitVAE":
         import torch
-        import torch.nn.functional as F
 
-        x = check_array("data", data, ndim=2, min_len=2)
-        if x.shape[1] != 64:
-            raise ValueError(f"`data` must have 64 pixels per image (8×8, flattened); got {x.shape[1]}.")
+        x = np.asarray(data, dtype=np.float32)
+        if x.ndim != 3 or x.shape[2] != 64 or x.shape[1] < 2:
+            raise ValueError(f"`data` must have shape (n_chains, n_images >= 2, 64): 8×8 images flattened "
+                             f"(got {x.shape}).")
         if x.min() < 0 or x.max() > 1:
             raise ValueError("`data` pixels must be in [0, 1] (divide scikit-learn's digits by 16).")
-        old_threads = torch.get_num_threads()
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"`rng` must be a numpy Generator (got {type(rng).__name__}).")
+        old = torch.get_num_threads()
         if self.device == "cpu" and self.threads is not None:
-            torch.set_num_threads(self.threads)  # a tiny MLP trains fastest on one thread
+            torch.set_num_threads(self.threads)
         try:
-            return self._fit(x, rng)
+            fitted = [self._fit_one(xc, rng) for xc in x]
         finally:
-            torch.set_num_threads(old_threads)
+            torch.set_num_threads(old)
+        self.nets_ = [f[0] for f in fitted]
+        self.losses_ = [f[1] for f in fitted]
+        self.priors_ = [self._fit_prior(net, xc, rng) for net, xc in zip(self.nets_, x)]
+        return self
 
-    def _fit(self, x, rng):
+    def _fit_one(self, x, rng):
         import torch
         import torch.nn.functional as F
 
-        gen = self._torch_gen(rng)
+        gen = torch.Generator(device="cpu").manual_seed(int(rng.integers(0, 2**63 - 1)))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
-            net = _build_vae(self.latent_dim, self.hidden)
-        net.to(self.device)
-        xt = torch.as_tensor(x, dtype=torch.float32)
+            net = _build_vae(self.latent_dim, self.hidden).to(self.device)
+        xt = torch.tensor(x)  # a copy: the loop may pass a read-only broadcast view
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
-        n = xt.shape[0]
-        self.losses_ = []
+        n, losses = xt.shape[0], []
+        warm = max(1, int(round(self.warmup * self.epochs)))
         net.train()
-        for _ in range(self.epochs):
-            perm = torch.randperm(n, generator=gen)
-            total = 0.0
+        for epoch in range(self.epochs):
+            beta = self.beta * (min(1.0, (epoch + 1) / warm) if self.warmup > 0 else 1.0)
+            perm, total = torch.randperm(n, generator=gen), 0.0
             for start in range(0, n, self.batch_size):
                 xb = xt[perm[start:start + self.batch_size]].to(self.device)
                 noise = torch.randn(xb.shape[0], self.latent_dim, generator=gen).to(self.device)
                 logits, mu, logvar = net(xb, noise)
-                if self.likelihood == "bernoulli":
-                    rec = F.binary_cross_entropy_with_logits(logits, xb, reduction="sum")
-                else:  # Gaussian with fixed standard deviation `pixel_sd`
-                    rec = F.mse_loss(torch.sigmoid(logits), xb, reduction="sum") / (2 * self.pixel_sd ** 2)
+                rec = F.binary_cross_entropy_with_logits(logits, xb, reduction="sum")
                 kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-                loss = (rec + kl) / xb.shape[0]
+                loss = (rec + beta * kl) / xb.shape[0]
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 total += float(loss.detach()) * xb.shape[0]
-            self.losses_.append(total / n)
+            losses.append(total / n)
         net.eval()
-        self.net_ = net
-        return self
+        return net, losses
 
+    def _fit_prior(self, net, x, rng):
+        if not self.prior_components:
+            return None
+        from sklearn.mixture import GaussianMixture
+
+        mu = self._encode_net(net, x).astype(np.float64)
+        k = min(self.prior_components, len(mu) // 2 or 1)
+        gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-3, max_iter=200,
+                             random_state=int(rng.integers(0, 2**31 - 1))).fit(mu)
+        return gm.weights_, gm.means_, np.linalg.cholesky(gm.covariances_)
+
+    # ------------------------------------------------------------------ use
     def _check_fitted(self):
-        if self.net_ is None:
+        if not self.nets_:
             raise RuntimeError("call fit() before using the VAE.")
 
-    def decode(self, z) -> np.ndarray:
-        """Mean images (n, 64) in [0, 1] for latents ``z`` (n, latent_dim)."""
+    def _encode_net(self, net, x):
         import torch
 
-        self._check_fitted()
         with torch.no_grad():
-            zt = torch.as_tensor(np.asarray(z, dtype=np.float32)).to(self.device)
-            return torch.sigmoid(self.net_.dec(zt)).cpu().numpy()
+            return net.encode(torch.tensor(np.asarray(x, np.float32)).to(self.device))[0].cpu().numpy()
 
     def encode(self, images) -> np.ndarray:
-        """Posterior means μ(x) (n, latent_dim) of ``images`` (n, 64)."""
+        """Posterior means μ(x): images ``(n_chains, n, 64)`` → ``(n_chains, n, latent_dim)``, each chain
+        with its own encoder."""
+        self._check_fitted()
+        x = np.asarray(images, dtype=np.float32)
+        if x.ndim != 3 or x.shape[0] != len(self.nets_) or x.shape[2] != 64:
+            raise ValueError(f"`images` must have shape ({len(self.nets_)}, n, 64) (got {x.shape}).")
+        return np.stack([self._encode_net(net, xc) for net, xc in zip(self.nets_, x)])
+
+    def decode(self, z) -> np.ndarray:
+        """Mean images in [0, 1]: latents ``(n_chains, n, latent_dim)`` → ``(n_chains, n, 64)``."""
         import torch
 
         self._check_fitted()
-        x = check_array("images", images, ndim=2)
+        z = np.asarray(z, dtype=np.float32)
         with torch.no_grad():
-            mu, _ = self.net_.encode(torch.as_tensor(x, dtype=torch.float32).to(self.device))
-            return mu.cpu().numpy()
+            return np.stack([torch.sigmoid(net.dec(torch.as_tensor(zc).to(self.device))).cpu().numpy()
+                             for net, zc in zip(self.nets_, z)])
+
+    def sample_latents(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``(n_chains, n, latent_dim)`` latents from each chain's mixture (or N(0, I))."""
+        self._check_fitted()
+        n = check_int("n", n, low=1)
+        out = []
+        for prior in self.priors_:
+            eps = rng.standard_normal((n, self.latent_dim))
+            if prior is None:
+                out.append(eps)
+                continue
+            w, means, chol = prior
+            comp = rng.choice(len(w), size=n, p=w / w.sum())
+            out.append(means[comp] + np.einsum("nij,nj->ni", chol[comp], eps))
+        return np.stack(out).astype(np.float32)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` images: decoder means for latents drawn from N(0, I)."""
+        """``n`` images per chain, ``(n_chains, n, 64)``: decoder means of latents from the sampler."""
+        return self.decode(self.sample_latents(n, rng))
+
+    # ------------------------------------------------------------------ persistence (the loop's store)
+    def save(self, folder) -> None:
         import torch
 
-        n = check_int("n", n, low=1)
-        gen = self._torch_gen(rng)
-        z = torch.randn(n, self.latent_dim, generator=gen).numpy()
-        x = self.decode(z)
-        if self.pixel_noise:
-            if self.likelihood == "gaussian":
-                x = np.clip(x + self.pixel_sd * torch.randn(x.shape, generator=gen).numpy(), 0.0, 1.0)
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "settings.json").write_text(json.dumps(self.settings()))
+        for i, (net, prior) in enumerate(zip(self.nets_, self.priors_)):
+            torch.save(net.state_dict(), folder / f"net{i}.pt")
+            if prior is not None:
+                np.savez(folder / f"prior{i}.npz", w=prior[0], means=prior[1], chol=prior[2])
+
+    def load(self, folder) -> "DigitVAE":
+        import torch
+
+        folder = Path(folder)
+        saved = json.loads((folder / "settings.json").read_text())
+        if saved != self.settings():
+            raise ValueError(f"{folder} holds a VAE with settings {saved}, not {self.settings()}.")
+        self.nets_, self.priors_ = [], []
+        for i in range(len(list(folder.glob("net*.pt")))):
+            net = _build_vae(self.latent_dim, self.hidden)
+            net.load_state_dict(torch.load(folder / f"net{i}.pt", map_location=self.device))
+            self.nets_.append(net.to(self.device).eval())
+            p = folder / f"prior{i}.npz"
+            if p.is_file():
+                with np.load(p) as f:
+                    self.priors_.append((f["w"], f["means"], f["chol"]))
             else:
-                x = (torch.rand(x.shape, generator=gen).numpy() < x).astype(np.float32)
-        return x.astype(np.float32)
+                self.priors_.append(None)
+        return self
 
 
-def latent_spread(images, reference: DigitVAE) -> float:
-    """Spread of ``images`` in the latent space of ``reference`` (the generation-0 VAE).
-
-    ``mean_j std_i μ₀(x_i)_j``: encode every image with the reference encoder
-    (posterior mean), take the standard deviation across images of each latent
-    coordinate, and average over the coordinates.
-    """
+# --------------------------------------------------------------------------- metrics
+def latent_spread(images, reference: DigitVAE) -> np.ndarray:
+    """Spread of ``images (n_chains, n, 64)`` in the latent space of ``reference`` (generation 0's VAE),
+    per chain: ``mean_j std_i μ₀(x_i)_j``."""
     mu = reference.encode(images)
-    if mu.shape[0] < 2:
-        raise ValueError("`images` must hold at least 2 images to measure a spread.")
-    return float(mu.std(axis=0).mean())
+    if mu.shape[1] < 2:
+        raise ValueError("`images` must hold at least 2 images per chain to measure a spread.")
+    return mu.std(axis=1).mean(axis=-1)
 
 
-def pixel_sharpness(images) -> float:
-    """How far pixels are from mid-grey on average: ``mean |2x - 1|`` (1 = pure black/white,
-    0 = all grey). Blurry averaged digits score lower."""
-    x = check_array("images", images, ndim=2)
-    return float(np.abs(2 * x - 1).mean())
+def pixel_sharpness(images) -> np.ndarray:
+    """``mean |2x - 1|`` over the last axis and the images (1 = black/white, 0 = all grey); blurry
+    averaged digits score lower. Images ``(..., n, 64)`` → one value per leading index."""
+    x = np.asarray(images, dtype=float)
+    return np.abs(2 * x - 1).mean(axis=(-2, -1))
 
 
-# --------------------------------------------------------------------------- the generational run
-@dataclass
-class DigitRun:
-    """Result of :func:`run_digit_generations`.
+def digit_metrics(judge, minority=MINORITY, min_confidence: float = MIN_CONFIDENCE, n_eval: int = 2000):
+    """A metric for :func:`~collapse_kit.loop.run_generations` (pass it as ``metrics={"": ...}``).
 
-    ``history`` is the loop's tidy DataFrame (metrics ``share.0`` … ``share.9``,
-    ``unrecognised``, ``minority_share``, ``latent_spread``, ``sharpness``); ``samples[seed][g]``
-    holds up to ``keep_samples`` images of generation ``g``; ``minority`` the digits
-    counted as minority.
+    Each generation's model draws ``n_eval`` fresh images (from the context's own random stream,
+    ``ctx.rng("judge")``, so the loop's numbers do not change) and, per chain, the metric returns
+    ``share.0`` … ``share.9`` (the judge's class shares), ``recognised``, ``minority_share`` (digits
+    ``minority`` together), ``latent_spread`` (in ``ctx.model0``'s latent space) and ``sharpness``.
+    Measuring on 2,000 draws rather than on the M training samples cuts the measurement noise
+    (a share p is known to about sqrt(p(1-p)/n_eval)); ``n_eval=0`` measures ``ctx.samples``.
     """
-
-    history: pd.DataFrame
-    samples: dict = field(default_factory=dict)
-    minority: tuple = ()
-
-    def shares(self, seed: int | None = None) -> pd.DataFrame:
-        """Class shares per generation (rows) and digit (columns), mean over seeds."""
-        h = self.history[self.history["metric"].str.startswith("share.")]
-        if seed is not None:
-            h = h[h["seed"] == seed]
-        tab = h.groupby(["generation", "metric"])["value"].mean().unstack()
-        tab.columns = [int(c.split(".")[1]) for c in tab.columns]
-        return tab[sorted(tab.columns)]
-
-    def metric(self, name: str) -> pd.Series:
-        h = self.history[self.history["metric"] == name]
-        if h.empty:
-            raise ValueError(f"`name` must be a metric of the run (got {name!r}).")
-        return h.groupby("generation")["value"].mean()
-
-
-def run_digit_generations(real_images, *, generations: int, sample_size: int | None = None,
-                          strategy: str = "replace", real_fraction: float | None = None, classifier=None,
-                          minority=(7, 8, 9), min_confidence: float = 0.5, seeds=0, keep_samples: int = 32,
-                          progress: bool = False, **vae_kwargs) -> DigitRun:
-    """Retrain a :class:`DigitVAE` on its own samples with :func:`collapse_kit.loop.run_generations`.
-
-    Parameters
-    ----------
-    real_images : array (n, 64) in [0, 1]
-    generations, sample_size, strategy, real_fraction, seeds, progress : see ``run_generations``
-    classifier : fitted classifier for the class mix (default: :func:`train_classifier`)
-    minority : digits whose summed share is reported as ``minority_share``
-    min_confidence : images the classifier recognises with lower probability count as
-        ``unrecognised`` (see :func:`class_shares`)
-    keep_samples : images kept per generation for image grids
-    **vae_kwargs : passed to :class:`DigitVAE` (``epochs``, ``latent_dim``, ...)
-    """
-    from .loop import run_generations
-
-    real = check_array("real_images", real_images, ndim=2, min_len=2)
-    minority = tuple(int(check_int("minority", c, low=0, high=9)) for c in minority)
-    keep_samples = check_int("keep_samples", keep_samples, low=0)
+    minority = [check_int("minority", c, low=0, high=9) for c in minority]
     min_confidence = check_float("min_confidence", min_confidence, low=0.0, high=1.0)
-    clf = classifier if classifier is not None else train_classifier()
-    DigitVAE(**vae_kwargs)  # validate the settings before any training
-    state: dict = {"ref": None}
-    kept: dict = {}
+    n_eval = check_int("n_eval", n_eval, low=0)
 
-    def measure(model, samples) -> dict:
-        if state.get("key") is samples:  # the loop asks once per metric: measure once per generation
-            return state["out"]
-        if state["ref"] is None:  # generation 0 of a seed: its VAE is the reference
-            state["ref"] = model
-        shares = class_shares(samples, clf, min_confidence)
-        out = {f"share.{c}": shares[c] for c in range(N_CLASSES)}
-        out["unrecognised"] = 1.0 - float(shares.sum())
-        out["minority_share"] = float(shares[list(minority)].sum()) if minority else 0.0
-        out["latent_spread"] = latent_spread(samples, state["ref"])
-        out["sharpness"] = pixel_sharpness(samples)
-        state["key"], state["out"] = samples, out
+    def measure(ctx) -> dict:
+        images = ctx.model.sample(n_eval, ctx.rng("judge")) if n_eval else ctx.samples
+        shares = np.stack([class_shares(s, judge, min_confidence) for s in images])  # (chains, 10)
+        out = {f"share.{c}": shares[:, c] for c in range(N_CLASSES)}
+        out["recognised"] = shares.sum(axis=1)
+        out["minority_share"] = shares[:, minority].sum(axis=1)
+        out["latent_spread"] = latent_spread(images, ctx.model0)
+        out["sharpness"] = pixel_sharpness(images)
         return out
 
-    names = [f"share.{c}" for c in range(N_CLASSES)] + ["unrecognised", "minority_share", "latent_spread",
-                                                         "sharpness"]
-    metrics = {name: (lambda model, samples, name=name: measure(model, samples)[name]) for name in names}
-
-    def on_generation(generation, seed, model, samples, train):
-        kept.setdefault(seed, {})[generation] = np.asarray(samples[:keep_samples])
-        if generation == generations:
-            state["ref"] = None
-
-    history = run_generations(lambda: DigitVAE(**vae_kwargs), real, generations=generations,
-                              sample_size=sample_size, strategy=strategy, real_fraction=real_fraction,
-                              metrics=metrics, seeds=seeds, on_generation=on_generation, progress=progress)
-    return DigitRun(history=history, samples=kept, minority=minority)
+    return measure
 
 
-# --------------------------------------------------------------------------- plots
-def image_grid(images, *, n_cols: int = 8, ax=None, title: str | None = None):
-    """Show images (n, 64) as a grid of 8×8 digits on one axes; return the axes."""
-    import matplotlib.pyplot as plt
+def shares_table(history, strategy: str | None = None):
+    """Class shares per generation (rows) and digit (columns), mean over chains, from a history."""
+    from .history import values
 
-    x = check_array("images", images, ndim=2)
-    n_cols = check_int("n_cols", n_cols, low=1)
-    n = x.shape[0]
-    n_rows = int(np.ceil(n / n_cols))
-    canvas = np.zeros((n_rows * 9 - 1, n_cols * 9 - 1))  # white gaps between digits
-    for i in range(n):
-        r, c = divmod(i, n_cols)
-        canvas[r * 9:r * 9 + 8, c * 9:c * 9 + 8] = x[i].reshape(IMAGE_SHAPE)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(n_cols * 0.45, n_rows * 0.45))
-    ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(False)
-    if title:
-        ax.set_title(title, fontsize=9)
-    return ax
+    return np.stack([values(history, f"share.{c}", strategy).mean(axis=0) for c in range(N_CLASSES)], axis=1)
 
 
-def imbalance_explorer(*, seed: int = 0):
-    """An :class:`collapse_kit.widgets.Explorer` for the real training set's imbalance.
+# --------------------------------------------------------------------------- cached runs for the explorer
+def lesson_settings() -> dict:
+    """Lesson 03's sizes, by mode: ``vae`` (DigitVAE settings), ``generations`` and the explorer's
+    ``real_fractions``. Quick mode runs fewer generations and a smaller explorer grid with the same model
+    (fewer epochs would leave generation 0 without the rarest digits)."""
+    from .runtime import pick
 
-    One slider, ``imbalance`` in [0.02, 1]; the figure shows how many images of each
-    digit are kept (``last_result`` holds those counts)."""
-    import matplotlib.pyplot as plt
+    return dict(vae={}, generations=pick(8, 4),
+                real_fractions=pick((0.0, 0.25, 0.5), (0.0, 0.5)))
 
-    from .widgets import Explorer, float_slider
 
-    def draw(imbalance):
-        _, y = load_digits(imbalance, seed=seed)
-        counts = np.bincount(y, minlength=N_CLASSES)
-        fig, ax = plt.subplots(figsize=(7, 3.2))
-        ax.bar(np.arange(N_CLASSES), counts, color="C0")
-        ax.set_xticks(np.arange(N_CLASSES))
-        ax.set_xlabel("digit")
-        ax.set_ylabel("images kept")
-        ax.set_title(f"real training set: imbalance {imbalance:.2f} → {counts.sum()} images, "
-                     f"rarest/commonest = {counts.min()}/{counts.max()}")
-        fig.tight_layout()
-        return fig, counts
+def run_folder(vae: DigitVAE, *, imbalance: float, seed: int, generations: int, sample_size: int) -> Path:
+    """The cache folder of one lesson-03 run setting (under :func:`collapse_kit.runtime.cache_dir`)."""
+    from .runtime import cache_dir
 
-    controls = {"imbalance": float_slider("imbalance (share kept of digit 9)", 0.1, 0.02, 1.0, 0.02)}
-    return Explorer(controls, draw, title="How imbalanced is the real set?")
+    key = json.dumps(dict(vae.settings(), imbalance=imbalance, seed=seed, generations=generations,
+                          sample_size=sample_size, version=RUNS_VERSION), sort_keys=True)
+    return cache_dir("images", hashlib.sha256(key.encode()).hexdigest()[:12])
+
+
+def prepare_image_runs(real_fractions=None, *, imbalance: float = 0.1, generations: int | None = None,
+                       sample_size: int | None = None, seed: int = 0, vae: dict | None = None, progress: bool = False):
+    """Run (or load from the cache) the lesson-03 loop for a grid of real fractions λ, fixed and fresh.
+
+    Every run goes through :func:`~collapse_kit.loop.run_generations` with ``store=`` a folder under
+    ``cache_dir("images", ...)`` named by the settings, so a second call (or the explorer) loads the
+    generations instead of retraining; instructors can call it ahead of class (the defaults, from
+    :func:`lesson_settings`, are the lesson's own runs). λ = 0 is ``replace``. Returns ``(history, folder)``.
+    """
+    from .loop import run_generations
+    from .strategies import Strategy, real_fraction_grid
+
+    lesson = lesson_settings()
+    lams = sorted({check_float("real_fractions", float(v), low=0.0, high=1.0)
+                   for v in (lesson["real_fractions"] if real_fractions is None else real_fractions)})
+    generations = check_int("generations", lesson["generations"] if generations is None else generations, low=1)
+    model = DigitVAE(**(vae or {}))
+    strategies = [Strategy()] + [s for lam in lams if lam > 0 for s in real_fraction_grid([lam], False)
+                                 + real_fraction_grid([lam], True)]
+    x, _ = load_digits(imbalance, seed=seed)
+    sample_size = check_int("sample_size", len(x) if sample_size is None else sample_size, low=2)
+    folder = run_folder(model, imbalance=imbalance, seed=seed, generations=generations, sample_size=sample_size)
+    history = run_generations(lambda: DigitVAE(**model.settings(), device=model.device), x,
+                              generations=generations, sample_size=sample_size, strategies=strategies,
+                              real_sampler=reservoir_sampler(imbalance, seed=seed),
+                              metrics={"": digit_metrics(train_classifier(seed))}, seeds=seed, store=folder,
+                              progress=progress, labels={"imbalance": imbalance})
+    return history, folder
+
+
+def stored_samples(folder, strategy, generation: int, seed: int = 0) -> np.ndarray:
+    """The samples ``(n_chains, M, 64)`` a stored run kept for one generation (generation 0 is shared)."""
+    from .store import Store
+
+    saved = Store(folder).load(seed, generation, strategy if generation else None)
+    if saved is None:
+        raise ValueError(f"`generation` {generation} of {getattr(strategy, 'label', strategy)} is not stored in "
+                         f"{folder}: run prepare_image_runs first.")
+    return saved["samples"]

@@ -5,6 +5,7 @@ Usage in the notebook::
     from collapse_kit.exercises import lesson03 as check
     check.kept_counts(kept_counts)
     check.spread(spread)
+    check.smallest_real_fraction(smallest_real_fraction)
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def reference_kept_counts(counts, imbalance):
 
 
 def _test_kept_counts(fn) -> None:
-    counts = np.array([178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+    counts = np.array([134, 137, 133, 137, 136, 137, 136, 134, 131, 135])
     for r in (0.5, 0.1, 0.02, 1.0):
         got = fn(counts.copy(), r)
         if got is None:
@@ -44,7 +45,8 @@ def _test_kept_counts(fn) -> None:
 kept_counts = Exercise(
     "images kept per digit",
     _test_kept_counts,
-    hint="fraction kept for digit c: imbalance ** (c / 9); multiply, round, and keep at least 1.",
+    hint="which digit keeps everything, and which keeps only a fraction `imbalance`? Write the fraction as a "
+         "power of `imbalance` that goes from 0 to 1 as the digit goes from 0 to 9.",
     reference=reference_kept_counts,
 )
 
@@ -82,6 +84,68 @@ def _test_spread(fn) -> None:
 spread = Exercise(
     "latent spread",
     _test_spread,
-    hint="`mu.std(axis=0)` gives one standard deviation per latent dimension; average them.",
+    hint="one standard deviation per latent dimension, taken over the images; then one number.",
     reference=reference_spread,
+)
+
+
+# ----------------------------------------------------------------------------- exercise 3
+def reference_smallest_real_fraction(history, target, fresh=False):
+    """The smallest real fraction λ of ``history`` (λ = 0 is replace; only the fixed or only the fresh arms)
+    whose ``minority_share``, averaged over chains at the last generation, is at least ``target``;
+    ``None`` if no λ reaches it."""
+    h = history[history["metric"] == "minority_share"]
+    h = h[(h["real_fraction"] == 0) | (h["fresh_real"] == bool(fresh))]
+    last = h[h["generation"] == h["generation"].max()]
+    final = last.groupby("real_fraction")["value"].mean().sort_index()
+    ok = final[final >= target]
+    return None if ok.empty else float(ok.index[0])
+
+
+def _fake_history(finals_fixed, finals_fresh, generations=3):
+    from ..history import concat, from_arrays
+    from ..strategies import Strategy, real_fraction_grid
+
+    frames = []
+    for lam in sorted(finals_fixed):
+        for fresh, finals in ((False, finals_fixed), (True, finals_fresh)):
+            if lam == 0 and fresh:
+                continue
+            s = Strategy() if lam == 0 else real_fraction_grid([lam], fresh)[0]
+            curve = np.linspace(0.1, finals[lam], generations + 1)
+            other = np.linspace(0.9, 0.8, generations + 1)
+            frames.append(from_arrays({"minority_share": np.stack([curve - 0.01, curve + 0.01]),
+                                       "recognised": np.stack([other, other])}, strategy=s))
+    return concat(frames)
+
+
+def _test_smallest_real_fraction(fn) -> None:
+    fixed = {0.0: 0.0, 0.2: 0.03, 0.5: 0.07, 0.8: 0.09}
+    fresh = {0.0: 0.0, 0.2: 0.06, 0.5: 0.09, 0.8: 0.095}
+    h = _fake_history(fixed, fresh)
+    for target, fr in ((0.05, False), (0.05, True), (0.001, False), (0.2, False)):
+        got = fn(h.copy(), target, fresh=fr)
+        want = reference_smallest_real_fraction(h, target, fresh=fr)
+        if want is None:
+            if got is not None:
+                raise CheckFailed(f"no real fraction reaches a target of {target}: return None.")
+            continue
+        if got is None:
+            raise CheckFailed(f"a target of {target} is reached (by λ = {want:g}): return that λ, not None.")
+        if not np.isclose(got, want):
+            if np.isclose(got, reference_smallest_real_fraction(h, target, fresh=not fr) or -1):
+                raise CheckFailed(f"with fresh={fr} use only the arms whose `fresh_real` is {fr} (λ = 0, replace, "
+                                  "belongs to both).")
+            ok = [lam for lam in sorted(fixed) if (fixed, fresh)[fr][lam] >= target]
+            if ok and np.isclose(got, ok[-1]):
+                raise CheckFailed("that is the *largest* λ that reaches the target; return the *smallest*.")
+        expect_close(got, want, what=f"the smallest λ for a target of {target} (fresh={fr})")
+
+
+smallest_real_fraction = Exercise(
+    "the least real data that keeps the rare digits",
+    _test_smallest_real_fraction,
+    hint="filter the history to the metric, then to the last generation and to the arms you want "
+         "(look at the `fresh_real` and `real_fraction` columns); average over chains per λ; which λ pass?",
+    reference=reference_smallest_real_fraction,
 )
