@@ -6,6 +6,11 @@ Examples::
     collapse-kit finetune --preset cpu --generations 5 --real-fraction 0 0.1 --seeds 0 --out runs/cpu
     collapse-kit finetune --preset gpu --real-fraction 0.1 --seeds 3 --out runs/gpu   # one (arm, seed) per process
     collapse-kit finetune --preset opt-125m ...          # paper scale: needs internet, `datasets` and a GPU
+    collapse-kit prepare                                 # before a lab session: cache what lessons 03-07 train
+
+``prepare`` trains and caches, offline, everything a lesson would otherwise train live (the digit
+runs of lesson 03, the base GPT of lessons 05-07, lesson 06's real-fraction grid), prints what it
+cached and how long a cold start took, and says which folder to copy onto lab machines.
 
 ``finetune`` resumes a run folder after its last complete generation, then
 writes tidy tables (``results/history.csv``, ``examples.csv``, ``ppl.csv``) and
@@ -25,6 +30,9 @@ import time
 from pathlib import Path
 
 
+PREPARE_LESSONS = ("03", "05", "06", "07")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="collapse-kit", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     t.add_argument("--out", default=None, help="also save the model here")
+
+    p = sub.add_parser("prepare", help="cache what lessons 03-07 train, before a lab session (offline)")
+    p.add_argument("--lessons", nargs="+", default=list(PREPARE_LESSONS),
+                   help=f"lessons to prepare (default: all of {', '.join(PREPARE_LESSONS)})")
+    p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     f = sub.add_parser("finetune", help="recursive fine-tuning over generations (Shumailov et al. 2024)")
     f.add_argument("--preset", default="cpu", help="tiny, cpu, gpu, gpu-large, or opt-125m (paper scale)")
@@ -108,7 +122,7 @@ def main(argv=None) -> int:
     from .store import StoreError
 
     try:
-        return _finetune(args) if args.command == "finetune" else _train(args)
+        return {"finetune": _finetune, "train": _train, "prepare": _prepare}[args.command](args)
     except (ValueError, TypeError, StoreError) as exc:
         return _fail(str(exc), 2)
     except KeyboardInterrupt:
@@ -134,6 +148,69 @@ def _train(args) -> int:
     if args.out:
         gpt.save(args.out, model, tok, meta)
         print(f"saved to {args.out}")
+    return 0
+
+
+def _prepare_steps(device, progress):
+    """(lesson, what, callable) for everything a lesson would otherwise train live, in full mode."""
+    from . import finetune as ft
+    from . import gpt, images
+    from .runtime import get_device
+
+    dev = get_device(device)
+    preset = "gpu" if dev == "cuda" else "cpu"
+    setup = ft.FinetuneSetup(preset=preset)
+    seeds = [0, 1, 2] if dev == "cuda" else [0]
+    steps = {
+        "03": [("digit runs for the mix-ratio explorer (λ grid, fixed and fresh)",
+                lambda: images.prepare_image_runs(progress=progress))],
+        "05": [(f"base GPT ({preset} preset)", lambda: gpt.base_model(preset, seed=0, device=dev, progress=progress))],
+        "06": [(f"recursive fine-tuning over the real-fraction grid {ft.GRID}",
+                lambda: ft.prepare_grid(setup, seeds=seeds, device=dev, progress=progress))],
+        "07": [(f"base GPT ({preset} preset)", lambda: gpt.base_model(preset, seed=0, device=dev, progress=progress))],
+    }
+    return steps
+
+
+def _prepare(args) -> int:
+    """Cache everything lessons 03-07 train (full mode), report what and how long a cold start took."""
+    import json
+    import os
+
+    from .runtime import cache_dir, is_quick
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything comes from the package: never the network
+    unknown = sorted(set(args.lessons) - set(PREPARE_LESSONS))
+    if unknown:
+        return _fail(f"--lessons must be among {', '.join(PREPARE_LESSONS)} (got {', '.join(unknown)}).", 2)
+    from .finetune import check_device
+
+    device = check_device(args.device)
+    log_path = cache_dir() / "prepare.json"
+    try:
+        log = json.loads(log_path.read_text()) if log_path.is_file() else {}
+    except ValueError:
+        log = {}
+    mode = "quick" if is_quick() else "full"
+    steps = _prepare_steps(device, not args.quiet)
+    total = 0.0
+    for lesson in sorted(set(args.lessons)):
+        for what, fn in steps[lesson]:
+            start = time.perf_counter()
+            fn()
+            took = time.perf_counter() - start
+            total += took
+            key = f"{mode}:{lesson}:{what}"
+            cold = log.get(key)
+            if cold is None or took > 0.5 * cold:  # it computed: this was the cold start
+                log[key] = cold = took
+                verdict = f"computed in {took:.0f} s"
+            else:
+                verdict = f"already cached ({took:.1f} s to check; a cold start took {cold:.0f} s)"
+            print(f"lesson {lesson}: {what}: {verdict}")
+    log_path.write_text(json.dumps(log, indent=1))
+    print(f"done in {total:.0f} s ({mode} mode). The cache is {cache_dir()}: copy that folder onto each lab "
+          f"machine (same path, or set COLLAPSE_KIT_CACHE) and the lessons load these results instead of training.")
     return 0
 
 

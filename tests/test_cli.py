@@ -99,3 +99,36 @@ def test_paper_scale_fails_at_once_offline(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "x").exists()
     with pytest.raises(RuntimeError, match="internet"):
         ft.check_paper_requirements("opt-125m")
+
+
+def test_prepare_reports_what_it_cached_and_the_cold_start_time(monkeypatch, tmp_path, capsys):
+    import time as _time
+
+    from collapse_kit import cli
+
+    monkeypatch.setenv("COLLAPSE_KIT_CACHE", str(tmp_path))
+    calls = []
+
+    def fake_steps(device, progress):
+        def work():
+            if not calls:
+                _time.sleep(0.2)  # the first call computes; later calls find the cache
+            calls.append(1)
+        return {k: [(f"thing of lesson {k}", work)] for k in cli.PREPARE_LESSONS}
+
+    monkeypatch.setattr(cli, "_prepare_steps", fake_steps)
+    assert cli.main(["prepare", "--lessons", "05", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "lesson 05: thing of lesson 05: computed in" in out and str(tmp_path) in out
+    assert cli.main(["prepare", "--lessons", "05", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "already cached" in out and "a cold start took 0 s" in out
+    assert (tmp_path / "prepare.json").is_file()
+
+
+def test_prepare_rejects_unknown_lessons_in_one_line(capsys):
+    from collapse_kit import cli
+
+    assert cli.main(["prepare", "--lessons", "99"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--lessons" in err
