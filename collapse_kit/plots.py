@@ -204,22 +204,16 @@ def loop_diagram(ax=None, highlight: str | None = None):
     ax.text(6.7, 2.58, "fit a fresh model again: g ← g + 1", ha="center", va="top", fontsize=8.5, color="#333333")
     ax.text(5.5, 2.0, "after every generation: metrics(context) → tidy history "
             "(generation, chain, seed, metric, value, strategy, ...)", ha="center", fontsize=9, color="#6a1b9a")
-    rules = {
-        "replace": "train on the last generation's M samples only",
-        "accumulate": "all real data + every synthetic sample so far (grows by M each generation)",
-        "accumulate-subsample": "M items drawn from that growing pool",
-        "real fraction 0.1 (fixed)": "round(λM) real items + the rest from the last samples (λ = real fraction;\n"
-                                     "real items re-drawn from the fixed real set, or fresh each generation)",
-    }
     y = 1.4
     ax.text(0.1, y + 0.2, "the four data strategies (collapse_kit.strategies):", fontsize=9.5, weight="bold")
-    for lab in labels:
+    for lab, strat in zip(labels, WORKFLOWS):
         y -= 0.45
         strong = highlight is None or lab == highlight
         ax.text(0.3, y, lab, fontsize=9.5, weight="bold" if strong else "normal",
                 color="#ef6c00" if strong else "0.45", va="center")
-        ax.text(3.2, y, rules.get(lab, ""), fontsize=9, color="black" if strong else "0.45", va="center")
-    ax.set_title("the generational loop: every lesson runs collapse_kit.loop.run_generations", fontsize=11)
+        ax.text(3.2, y, strat.rule, fontsize=9, color="black" if strong else "0.45", va="center")
+    ax.set_title("the generational loop: every generational lesson runs collapse_kit.loop.run_generations",
+                 fontsize=11)
     return fig
 
 

@@ -92,6 +92,16 @@ class Strategy:
         return self.name.replace("_", "-")
 
     @property
+    def rule(self) -> str:
+        """One sentence saying what generation g >= 1 trains on (the loop diagram prints it)."""
+        return {"replace": "train on the last generation's M samples only",
+                "accumulate": "all real data + every synthetic sample so far (grows by M each generation)",
+                "accumulate_subsample": "M items drawn from that growing pool",
+                "real_fraction": "round(λM) real items + the rest from the last samples (λ = real fraction;\n"
+                                 "real items re-drawn from the fixed real set, or fresh each generation)",
+                }.get(self.name, "")
+
+    @property
     def key(self) -> str:
         """A stable, file-name-safe identifier (run folders, random streams)."""
         if self.name == "real_fraction":
