@@ -462,7 +462,8 @@ def filter_logits(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int 
 @torch.no_grad()
 def generate(model, prompts, max_new_tokens: int, *, method: str = "sample", temperature: float = 1.0,
              top_k: int | None = None, top_p: float | None = None, num_beams: int = 5, seed: int = 0,
-             batch_size: int = 64, use_cache: bool = True, progress: bool = False) -> np.ndarray:
+             batch_size: int = 64, use_cache: bool = True, progress: bool = False,
+             logits_processor=None) -> np.ndarray:
     """Continue each prompt by ``max_new_tokens`` tokens; return the new tokens only.
 
     Parameters
@@ -482,6 +483,10 @@ def generate(model, prompts, max_new_tokens: int, *, method: str = "sample", tem
     use_cache : bool
         Keep the attention keys/values of past tokens (the KV cache) instead of
         re-running the whole sequence at each step. Same tokens, far faster.
+    logits_processor : callable(input_ids, logits) -> logits, optional
+        Applied to each step's next-token logits (batch × vocabulary) before ``sample`` or
+        ``greedy`` picks a token, e.g. a watermark (:mod:`collapse_kit.watermark`); ``input_ids`` is
+        the sequence so far, prompt included. Not available with ``beam``.
 
     Returns
     -------
@@ -494,6 +499,9 @@ def generate(model, prompts, max_new_tokens: int, *, method: str = "sample", tem
     check_choice("method", method, ("sample", "greedy", "beam"))
     batch_size = check_int("batch_size", batch_size, low=1)
     seed = check_seed("seed", seed)
+    if logits_processor is not None and (method == "beam" or not callable(logits_processor)):
+        raise ValueError("`logits_processor` must be a callable(input_ids, logits) -> logits, with method "
+                         f"'sample' or 'greedy' (got {logits_processor!r} with method {method!r}).")
     block = block_size_of(model)
     if method == "beam" and prompts.shape[1] + max_new_tokens > block:
         raise ValueError(f"beam search needs prompt + new tokens <= block size {block} "
@@ -516,7 +524,7 @@ def generate(model, prompts, max_new_tokens: int, *, method: str = "sample", tem
             out.append(y[:, x.shape[1]:].cpu().numpy())
         else:
             out.append(_decode_loop(model, x, max_new_tokens, method == "greedy", temperature, top_k, top_p,
-                                    gen, use_cache, block).cpu().numpy())
+                                    gen, use_cache, block, logits_processor).cpu().numpy())
     return np.concatenate(out).astype(np.int64)
 
 
@@ -538,7 +546,8 @@ def cache_keyword(model) -> str:
                     "run with use_cache=False.")
 
 
-def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, gen, use_cache, block):
+def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, gen, use_cache, block,
+                 logits_processor=None):
     """Token-by-token decoding; with ``use_cache`` each step feeds only the newest token.
 
     When the sequence outgrows the model's context, the uncached path looks at the
@@ -558,6 +567,8 @@ def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, ge
             cached = ctx.shape[1]
         past = getattr(out, cache_kw) if use_cache else None
         logits = out.logits[:, -1].float()
+        if logits_processor is not None:
+            logits = logits_processor(seq, logits)
         if greedy:
             nxt = logits.argmax(dim=-1, keepdim=True)
         else:
