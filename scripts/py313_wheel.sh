@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lessons 00-02 and 04 (no torch) under Python 3.13, from the built wheel, outside the source tree:
+# Lessons 00-02, 04 and 08 (no torch) under Python 3.13, from the built wheel, outside the source tree:
 # build the wheel, install it with its non-torch requirements into a fresh .venv-py313, and run
 # copies of the notebooks with nbval from a temporary folder. (Lesson 03 trains a VAE, so it imports
 # torch through collapse_kit.images; torch and the GPT lessons are tested on 3.11, whose CPU wheel we have.)
@@ -35,7 +35,7 @@ echo "==> installing $(basename "$wheel") on $("$P13/bin/python" -V) (no torch)"
 "$P13/bin/python" -m pip install --disable-pip-version-check -q "${deps[@]}" pytest pytest-xdist nbval ipykernel nbformat
 "$P13/bin/python" -m pip install --disable-pip-version-check -q --no-deps --force-reinstall "$wheel"
 mkdir "$work/run"
-cp solutions/0[0124]_*.ipynb "$work/run/"
+cp solutions/0[01248]_*.ipynb "$work/run/"
 cd "$work/run"
 "$P13/bin/python" -c 'import collapse_kit as c; assert "site-packages" in c.__file__, c.__file__; print("from", c.__file__)'
 # torch is absent here, so a lesson that imported it (even indirectly) would fail

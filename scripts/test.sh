@@ -3,7 +3,7 @@
 #   1. unit tests + every notebook in lessons/ and solutions/ under nbval, quick mode, 2 workers;
 #   2. the lower bounds Colab runs (transformers 5.15, ipywidgets 7.7.1; scripts/lowerbound_env.sh):
 #      the widget, GPT, fine-tuning and tokenizer tests, the widget notebooks and lessons 05-06;
-#   3. Python 3.13 (py313): lessons 00-02 and 04 from the built wheel, outside the source tree
+#   3. Python 3.13 (py313): lessons 00-02, 04 and 08 from the built wheel, outside the source tree
 #      (scripts/py313_wheel.sh; skipped with a warning where no Python 3.13 is installed).
 # STAGES="1 2 3" (default) picks stages; extra arguments go to stage 1's pytest.
 set -euo pipefail
@@ -44,7 +44,7 @@ if [[ " $STAGES " == *" 2 "* ]]; then
 fi
 
 if [[ " $STAGES " == *" 3 "* ]]; then
-  echo "==> [3/3] py313: lessons 00-02 and 04 on Python 3.13 from the wheel"
+  echo "==> [3/3] py313: lessons 00-02, 04 and 08 on Python 3.13 from the wheel"
   if [ -n "${PY313:-}" ] || ls -d "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.13.* >/dev/null 2>&1; then
     bash scripts/py313_wheel.sh -n "$WORKERS" --dist loadfile
   else
