@@ -291,10 +291,10 @@ def plot_median_history(history: pd.DataFrame, metric: str, *, ax=None, logy: bo
         ax.fill_between(part["generation"], part["q0.05"], part["q0.95"], color=line.get_color(), alpha=0.15,
                         linewidth=0)
     ax.set_xlabel("generation")
-    ax.set_ylabel(f"{metric} (median over chains, 5–95% band)")
+    ax.set_ylabel(f"{pretty(metric)} (median over chains, 5–95% band)")
     if logy:
         ax.set_yscale("log")
-    ax.set_title(title or f"{metric} per generation")
+    ax.set_title(title or f"{pretty(metric)} per generation")
     ax.legend(fontsize=8)
     return ax
 
@@ -395,7 +395,7 @@ def image_mix_figure(history: pd.DataFrame, strategy: str, samples: Sequence[np.
         ax.set_title(title, fontsize=9)
         ax.set_ylim(bottom=0)
         if i == 0:
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=9)
     ax = fig.add_subplot(grid[1, :])
     image_grid(np.concatenate([np.asarray(s)[:n_show] for s in samples]), n_cols=n_show, ax=ax,
                title=f"samples of {strategy}: one row per generation (top: generation 0)")
@@ -428,7 +428,7 @@ def plot_strategies(history: pd.DataFrame, metric: str, *, ax=None, logy: bool =
         ax.set_ylim(bottom=floor)
     ax.set_xlabel("generation (0 = fitted on real data)")
     ax.set_ylabel(metric + (" (log scale)" if logy else ""))
-    ax.set_title(title or f"{metric} per generation (median chain and 25-75%)")
+    ax.set_title(title or f"{pretty(metric)} per generation (median chain and 25-75%)")
     ax.legend(fontsize=8)
     return ax
 
@@ -466,7 +466,7 @@ def plot_tradeoff(history: pd.DataFrame, *, axes=None, model: str = ""):
                      errorbar=("se", 2), marker="o", markersize=3, ax=ax)
         ax.set_title(text, fontsize="small")
         ax.set_xlabel("generation")
-        ax.set_ylabel(metric)
+        ax.set_ylabel(pretty(metric))
     axes[1].set_yscale("log")
     axes[0].figure.suptitle(f"{model} sampled at temperature τ".strip())
     axes[0].figure.subplots_adjust(wspace=0.25, top=0.85)
@@ -527,11 +527,11 @@ def mix_figure(history: pd.DataFrame, final_models, pdf, *, title: str, notes=()
     ax.set_yscale("log")
     ax.set_ylim(floor, float(np.clip(q[4].max() * 1.5, 2.0, 1e4)))
     ax.set_xlabel("generation (0 = fitted on real data)")
-    ax.set_ylabel("spread kept σ²_g / σ²_real (log)")
+    ax.set_ylabel("spread kept σ² at generation g / real σ² (log)")
     ax.set_title(title, fontsize="small")
     if notes:
         annotate(ax, "\n".join(notes), loc="lower left")
-    ax.legend(fontsize=7, loc="lower right", framealpha=0.8)
+    ax.legend(fontsize=9, loc="lower right", framealpha=0.8)
     x = np.linspace(*x_range, 240)
     p_real = pdf(x)
     ax2.plot(x, p_real, color="black", lw=2, label="real")
@@ -549,7 +549,7 @@ def mix_figure(history: pd.DataFrame, final_models, pdf, *, title: str, notes=()
     ax2.set_ylim(0, 1.6 * p_real.max())
     ax2.set_xlabel("x")
     ax2.set_title("final models vs the real density", fontsize="small")
-    ax2.legend(fontsize=7, loc="upper right")
+    ax2.legend(fontsize=9, loc="upper right")
     fig.subplots_adjust(left=0.075, right=0.985, bottom=0.14, top=0.9, wspace=0.18)  # tight_layout costs ~100 ms
     return fig, q
 
@@ -655,7 +655,7 @@ def coordination_figure(history: pd.DataFrame, *, title: str = "", axes=None):
         ax.set(xlabel="generation", ylabel=ylabel, title=f"{ylabel} (mean ± 2 s.e.)")
     axes[1].set_yscale("log")
     axes[0].set_ylim(-0.02, 1.02)
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=9)
     if title:
         axes[0].figure.suptitle(title, fontsize=10)
     return axes[0].figure
