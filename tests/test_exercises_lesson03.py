@@ -17,12 +17,42 @@ def _largest(history, target, fresh=False):
     return None if ok.empty else float(ok.index[-1])
 
 
+def _largest_imbalance(min_images, grid=L3.R_GRID, seed=0):
+    return max(grid)
+
+
+def _strict_imbalance(min_images, grid=L3.R_GRID, seed=0):      # ">" instead of ">="
+    return L3.reference_smallest_imbalance(min_images + 1, grid, seed=seed)
+
+
+def _pool_imbalance(min_images, grid=L3.R_GRID, seed=0):        # counts the pool, not the training set
+    from collapse_kit import images as I
+    for r in sorted(grid):
+        if np.bincount(I.load_digits(r, seed=seed, part="pool")[1]).min() >= min_images:
+            return r
+
+
+def _effect_ratio(x, y, model, rare=(7, 8, 9)):
+    return 1 - L3.reference_rare_digit_effect(x, y, model, rare)
+
+
+def _effect_flipped(x, y, model, rare=(7, 8, 9)):
+    return -L3.reference_rare_digit_effect(x, y, model, rare)
+
+
+def _effect_only_rare(x, y, model, rare=(7, 8, 9)):
+    keep = np.isin(y, list(rare))
+    from collapse_kit.images import latent_spread
+    return 1 - latent_spread(np.asarray(x)[keep][None], model)[0] / latent_spread(np.asarray(x)[None], model)[0]
+
+
 CASES_03 = [
-    (L3.kept_counts, L3.reference_kept_counts, lambda counts, r: np.round(counts * r).astype(int), "same"),
-    (L3.kept_counts, L3.reference_kept_counts,
-     lambda counts, r: L3.reference_kept_counts(counts, r)[::-1], "reversed"),
-    (L3.spread, L3.reference_spread, lambda mu: float(np.asarray(mu).std(axis=1).mean()), "within"),
-    (L3.spread, L3.reference_spread, lambda mu: float(np.asarray(mu).var(axis=0).mean()), "variance"),
+    (L3.smallest_imbalance, L3.reference_smallest_imbalance, _largest_imbalance, "smallest r"),
+    (L3.smallest_imbalance, L3.reference_smallest_imbalance, _strict_imbalance, "*at least*"),
+    (L3.smallest_imbalance, L3.reference_smallest_imbalance, _pool_imbalance, "not the pool"),
+    (L3.rare_digit_effect, L3.reference_rare_digit_effect, _effect_ratio, "ratio"),
+    (L3.rare_digit_effect, L3.reference_rare_digit_effect, _effect_flipped, "sign"),
+    (L3.rare_digit_effect, L3.reference_rare_digit_effect, _effect_only_rare, "*only*"),
     (L3.smallest_real_fraction, L3.reference_smallest_real_fraction,
      lambda h, t, fresh=False: L3.reference_smallest_real_fraction(h, t, not fresh), "fresh_real"),
     (L3.smallest_real_fraction, L3.reference_smallest_real_fraction, _largest, "smallest"),
@@ -44,6 +74,23 @@ def test_smallest_real_fraction_reads_the_last_generation_only():
     assert L3.reference_smallest_real_fraction(h, 0.05) == 0.5      # replace starts at 0.1 but ends at 0
     assert L3.reference_smallest_real_fraction(h, 0.08, fresh=True) == 0.5
     assert L3.reference_smallest_real_fraction(h, 0.08) is None
+
+
+@pytest.mark.parametrize("exercise", [L3.smallest_imbalance, L3.rare_digit_effect])
+def test_lesson03_graded_hints(exercise, capsys):
+    exercise.hints_shown = 0
+    levels = [exercise.hint, *exercise.more_hints]
+    assert len(levels) >= 3
+    shown = [exercise.more_hint() for _ in levels]
+    assert all(level in text for level, text in zip(levels[1:], shown))
+    assert "last hint" in shown[-1]
+    exercise.hints_shown = 0
+
+
+def test_smallest_imbalance_at_the_lesson_setting():
+    # the lesson's imbalance 0.1 is the smallest on the grid that keeps a dozen images of every digit (seed 0)
+    assert L3.reference_smallest_imbalance(12) == 0.1
+    assert L3.reference_smallest_imbalance(10_000) is None
 
 
 def test_lesson03_reference_matches_package():

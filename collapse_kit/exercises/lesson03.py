@@ -3,8 +3,8 @@
 Usage in the notebook::
 
     from collapse_kit.exercises import lesson03 as check
-    check.kept_counts(kept_counts)
-    check.spread(spread)
+    check.smallest_imbalance(smallest_imbalance)
+    check.rare_digit_effect(rare_digit_effect)
     check.smallest_real_fraction(smallest_real_fraction)
 """
 from __future__ import annotations
@@ -14,78 +14,140 @@ import numpy as np
 from ..checks import CheckFailed, Exercise, expect_close
 
 
-# ----------------------------------------------------------------------------- exercise 1
+# ----------------------------------------------------------------------------- section 1 (no exercise)
 def reference_kept_counts(counts, imbalance):
-    """Images kept per digit: round(counts[c] * imbalance ** (c / 9)), at least 1."""
+    """Images kept per digit: round(counts[c] * imbalance ** (c / 9)), at least 1 (as ``I.load_digits``)."""
     counts = np.asarray(counts, dtype=float)
     c = np.arange(counts.size)
     return np.maximum(1, np.round(counts * imbalance ** (c / (counts.size - 1)))).astype(int)
 
 
-def _test_kept_counts(fn) -> None:
-    counts = np.array([134, 137, 133, 137, 136, 137, 136, 134, 131, 135])
-    for r in (0.5, 0.1, 0.02, 1.0):
-        got = fn(counts.copy(), r)
+# ----------------------------------------------------------------------------- exercise 1
+R_GRID = tuple(float(r) for r in np.round(np.arange(0.02, 1.0001, 0.02), 2))
+
+
+def reference_smallest_imbalance(min_images, grid=R_GRID, seed=0):
+    """The smallest imbalance r of ``grid`` whose training set (``I.load_digits(r, seed=seed)``) holds at
+    least ``min_images`` images of *every* digit; ``None`` if no r on the grid does."""
+    from .. import images as I
+
+    for r in sorted(grid):
+        _, y = I.load_digits(r, seed=seed)
+        if np.bincount(y, minlength=10).min() >= min_images:
+            return float(r)
+    return None
+
+
+def _test_smallest_imbalance(fn) -> None:
+    grid = R_GRID
+    for min_images, seed in ((12, 0), (30, 0), (20, 1)):
+        got = fn(min_images, grid, seed=seed)
+        want = reference_smallest_imbalance(min_images, grid, seed=seed)
         if got is None:
-            raise CheckFailed("your function returned None: `return` the array of counts.")
-        got = np.asarray(got)
-        want = reference_kept_counts(counts, r)
-        if got.shape != want.shape:
-            raise CheckFailed(f"return one count per digit (shape {want.shape}), got shape {got.shape}.")
-        if r < 1 and np.allclose(got, np.round(counts * r)):
-            raise CheckFailed("you scaled every digit by the same `imbalance`; digit c keeps a fraction "
-                              "imbalance ** (c / 9), so digit 0 keeps everything and digit 9 the least.")
-        if r < 1 and np.allclose(got[::-1], want):
-            raise CheckFailed("your order is reversed: digit 0 should keep all its images, digit 9 the fewest.")
-        if not np.all(got >= 1):
-            raise CheckFailed("keep at least one image of every digit (np.maximum(1, ...)).")
-        expect_close(got, want, rtol=0, atol=0.5, what=f"the kept counts for imbalance = {r}")
+            raise CheckFailed(f"for min_images = {min_images} some r on the grid works (r = 1 keeps every image): "
+                              "return that r, not None.")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            raise CheckFailed(f"return one number, an imbalance r from the grid (got {type(got).__name__}).") from None
+        if np.isclose(got, want):
+            continue
+        if np.isclose(got, max(grid)):
+            raise CheckFailed("r = 1 (no imbalance) always works; the question is how *small* r may go: return the "
+                              "smallest r on the grid that still works.")
+        if np.isclose(got, reference_smallest_imbalance(min_images + 1, grid, seed=seed) or -1):
+            raise CheckFailed(f"for min_images = {min_images} you need *at least* {min_images} images of every digit "
+                              f"(>=), and your r gives more than that; a smaller r already has exactly {min_images}.")
+        if np.isclose(got, min(grid)):
+            raise CheckFailed("you returned the smallest r of the grid: count the digits of the *training* set "
+                              "(`I.load_digits(r, seed=seed)`, part 'train'), not the pool, and look at the digit "
+                              "with the *fewest* images.")
+        if got < want:
+            raise CheckFailed(f"for min_images = {min_images} (seed {seed}) r = {got:g} leaves some digit with fewer "
+                              f"than {min_images} images. Which digit has the fewest, and did you pass `seed` on?")
+        raise CheckFailed(f"for min_images = {min_images} (seed {seed}) a smaller r than {got:g} already keeps "
+                          f"{min_images} images of every digit.")
 
 
-kept_counts = Exercise(
-    "images kept per digit",
-    _test_kept_counts,
-    hint="which digit keeps everything, and which keeps only a fraction `imbalance`? Write the fraction as a "
-         "power of `imbalance` that goes from 0 to 1 as the digit goes from 0 to 9.",
-    reference=reference_kept_counts,
+smallest_imbalance = Exercise(
+    "how rare can the rare digits be?",
+    _test_smallest_imbalance,
+    hint="try a few values of r: load the training set for each and count the images of every digit.",
+    more_hints=("`np.bincount(labels, minlength=10)` counts the images per digit; the constraint is on the digit "
+                "with the *fewest* images, whichever it is.",
+                "go through the grid from small to large r and stop at the first r that passes; pass `seed` on "
+                "to `I.load_digits`, and return None if nothing passes."),
+    reference=reference_smallest_imbalance,
 )
 
 
 # ----------------------------------------------------------------------------- exercise 2
-def reference_spread(mu):
-    """Latent spread of encoded images mu (n, d): the per-dimension standard deviation across
-    images, averaged over dimensions."""
-    mu = np.asarray(mu, dtype=float)
-    return float(mu.std(axis=0).mean())
+def reference_rare_digit_effect(x, y, model, rare=(7, 8, 9)):
+    """The relative drop in latent spread (in ``model``'s latent space) when the digits ``rare`` are removed
+    from the images ``x`` (labels ``y``): ``1 - spread(x without rare) / spread(x)``; negative if it grows."""
+    from ..images import latent_spread
+
+    x = np.asarray(x)
+    keep = ~np.isin(np.asarray(y), list(rare))
+    return float(1 - latent_spread(x[keep][None], model)[0] / latent_spread(x[None], model)[0])
 
 
-def _test_spread(fn) -> None:
-    rng = np.random.default_rng(0)
-    mu = rng.normal(size=(500, 4)) * np.array([1.0, 2.0, 0.5, 0.1]) + 3.0
-    got = fn(mu.copy())
-    if got is None:
-        raise CheckFailed("your function returned None: `return` one number.")
-    got = np.asarray(got, dtype=float)
-    if got.size != 1:
-        raise CheckFailed("return one number: average the per-dimension spreads over the dimensions.")
-    want = reference_spread(mu)
-    if np.isclose(got, mu.std(axis=1).mean()):
-        raise CheckFailed("you took the standard deviation *within* each image's code (axis=1); take it "
-                          "*across* images, for each latent dimension (axis=0).")
-    if np.isclose(got, mu.var(axis=0).mean()):
-        raise CheckFailed("that is the average *variance*; the spread uses the standard deviation.")
-    if np.isclose(got, mu.std()):
-        raise CheckFailed("that is the standard deviation of all numbers pooled together; compute it per "
-                          "latent dimension (axis=0), then average.")
-    expect_close(got, want, rtol=1e-6, what="the spread")
-    expect_close(fn(np.ones((10, 3))), 0.0, atol=1e-12, what="the spread of identical codes")
+class _FakeEncoder:
+    """Stands in for generation 0's VAE in the checker: its 'code' is the first 3 pixels."""
+
+    def encode(self, images):
+        return np.asarray(images, dtype=float)[..., :3]
 
 
-spread = Exercise(
-    "latent spread",
-    _test_spread,
-    hint="one standard deviation per latent dimension, taken over the images; then one number.",
-    reference=reference_spread,
+def _fake_images(rng):
+    y = np.repeat(np.arange(10), [60, 50, 40, 30, 30, 30, 30, 8, 6, 5])
+    centres = rng.normal(size=(10, 64))
+    centres[7:] *= 6.0                                   # rare digits far out: removing them shrinks the spread
+    return centres[y] + 0.5 * rng.normal(size=(y.size, 64)), y
+
+
+def _test_rare_digit_effect(fn) -> None:
+    from ..images import latent_spread
+
+    rng = np.random.default_rng(3)
+    model = _FakeEncoder()
+    for rare in ((7, 8, 9), (9,)):
+        x, y = _fake_images(rng)
+        got = fn(x.copy(), y.copy(), model, rare=rare)
+        if got is None:
+            raise CheckFailed("your function returned None: `return` one number.")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            raise CheckFailed(f"return one number (got {type(got).__name__}).") from None
+        want = reference_rare_digit_effect(x, y, model, rare)
+        if np.isclose(got, want, rtol=1e-4, atol=1e-6):
+            continue
+        keep = ~np.isin(y, list(rare))
+        s_all, s_without = latent_spread(x[None], model)[0], latent_spread(x[keep][None], model)[0]
+        s_only = latent_spread(x[~keep][None], model)[0]
+        if np.isclose(got, s_without / s_all, rtol=1e-4):
+            raise CheckFailed("that is the ratio of the two spreads; return the relative *drop*, one minus it.")
+        if np.isclose(got, -want, rtol=1e-4):
+            raise CheckFailed("your sign is flipped: a spread that falls when the rare digits go should give a "
+                              "*positive* drop.")
+        if np.isclose(got, 1 - s_only / s_all, rtol=1e-4):
+            raise CheckFailed("you kept *only* the rare digits; remove them and keep all the others.")
+        if np.isclose(got, s_all - s_without, rtol=1e-4):
+            raise CheckFailed("that is the absolute change; divide by the spread of all the images.")
+        expect_close(got, want, rtol=1e-4, what=f"the relative drop in spread without the digits {rare}")
+
+
+rare_digit_effect = Exercise(
+    "do the rare digits carry the spread?",
+    _test_rare_digit_effect,
+    hint="measure the spread twice with the same encoder: once on all the images, once on the images that "
+         "are not rare digits.",
+    more_hints=("`np.isin(y, rare)` marks the rare digits' images; `I.latent_spread` wants a chain axis in "
+                "front (`images[None]`) and returns one value per chain.",
+                "return one number, the relative change: one minus (the spread without the rare digits over the "
+                "spread of all); it is positive when removing them makes the spread smaller."),
+    reference=reference_rare_digit_effect,
 )
 
 
