@@ -625,7 +625,7 @@ def web_figure(history: pd.DataFrame, *, title: str = "", axes=None):
         years, mean, lo, hi = stats(name)
         b.plot(years, mean, "o-", color=f"C{i}", label=name.split(".", 1)[1])
         b.fill_between(years, lo, hi, color=f"C{i}", alpha=0.12)
-    b.set(xlabel="year (generation)", ylabel="W2² to the human data (lower is better)", yscale="log",
+    b.set(xlabel="year (generation)", ylabel="W2² to human data (lower: better)", yscale="log",
           title="model quality of each actor")
     b.legend(fontsize=8)
     if title:
