@@ -99,3 +99,14 @@ def test_lesson03_reference_matches_package():
     _, y_pool = I.load_digits(1.0, part="pool")
     _, y = I.load_digits(0.1)
     np.testing.assert_array_equal(np.bincount(y), L3.reference_kept_counts(np.bincount(y_pool), 0.1))
+
+
+def test_quiz_accepts_the_solution_and_rejects_a_wrong_set():
+    from collapse_kit.exercises import lesson03
+
+    quiz = lesson03.quiz
+    assert 3 <= len(quiz.questions) <= 6
+    assert quiz.check(lesson03.quiz_solution) == len(quiz.questions)
+    wrong = {"q1": "a", "q2": "b", "q3": "a", "q4": 0.5, "q5": "a"}
+    assert all(r.status == "wrong" for r in quiz.evaluate(wrong))
+    assert all(r.status == "not_done" for r in quiz.evaluate({}))

@@ -211,3 +211,36 @@ smallest_real_fraction = Exercise(
          "(look at the `fresh_real` and `real_fraction` columns); average over chains per λ; which λ pass?",
     reference=reference_smallest_real_fraction,
 )
+
+
+# ----------------------------------------------------------------------------- check your understanding
+from ..checks import Question, Quiz  # noqa: E402
+
+quiz = Quiz("Lesson 03", {
+    "q1": Question("Generation 0 draws digit 9 almost never. What can you conclude about model collapse?",
+                   "b", "A digit the first model never learned is under-fitting, not forgetting; check generation "
+                   "0 against the real data before blaming the recursion.",
+                   options={"a": "the recursion already erased it", "b": "nothing yet: the model never learned it",
+                            "c": "the judge is broken"},
+                   hint="collapse is about what changes from one generation to the next."),
+    "q2": Question("Why does this lesson draw latent codes from a mixture fitted to the training codes rather "
+                   "than from N(0, I)?", "a", "The prior puts mass between the digits and little on a digit seen "
+                   "about a dozen times; the fitted mixture follows where the training images really are.",
+                   options={"a": "so the model draws each digit about as often as the data holds it",
+                            "b": "it makes training faster", "c": "the paper did so"}),
+    "q3": Question("Under replace, what happens to the latent spread of the samples, measured with generation "
+                   "0's encoder?", "c", "Each generation reproduces the typical images of its training set a "
+                   "little better than the unusual ones; the variety shrinks, as the variance did in lesson 01.",
+                   options={"a": "it grows", "b": "it stays the same", "c": "it shrinks"}),
+    "q4": Question("Shumailov et al.'s stored spreads are 0.674 and 0.433 four retrainings later. What is the "
+                   "geometric-mean ratio per retraining? (a number)", (0.433 / 0.674) ** 0.25,
+                   "(0.433/0.674)^(1/4) ≈ 0.895: about a 10% drop per retraining.", tolerance=0.01,
+                   hint="four equal factors multiply to the overall ratio."),
+    "q5": Question("Which arm keeps the rare digits in this lesson?", "c",
+                   "Both real-data arms: real examples of 7, 8 and 9 come back every generation, so the rarest "
+                   "digits can return; under replace a digit the model stopped drawing has nothing to come back from.",
+                   options={"a": "replace", "b": "only fresh real data", "c": "λ = 0.5, fixed or fresh"}),
+})
+
+#: the answers the solution notebook gives
+quiz_solution = {"q1": "b", "q2": "a", "q3": "c", "q4": 0.895, "q5": "c"}
