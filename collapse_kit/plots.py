@@ -129,6 +129,10 @@ def layout_problems(fig, *, tolerance: float = 1.0) -> list[str]:
     Returns a list of sentences (empty when the layout is clean). Used by the test that
     renders every figure of every lesson.
     """
+    if not hasattr(fig.canvas, "get_renderer"):  # a figure made without pyplot: draw it with Agg
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     texts = []
@@ -242,7 +246,7 @@ def gaussian_chains_figure(mean, var, *, strategy, sample_size: int, estimator: 
         raise ValueError(f"`mean` and `var` must be arrays of the same shape (n_chains, generations + 1) "
                          f"(got {mean.shape} and {var.shape}).")
     generations = var.shape[1] - 1
-    fig, (ax_v, ax_m) = plt.subplots(1, 2, figsize=(11, 4.0))
+    fig, (ax_v, ax_m) = plt.subplots(1, 2, figsize=(11, 4.0), layout="none")  # fixed margins: fast redraws
     fig.subplots_adjust(left=0.075, right=0.985, bottom=0.13, top=0.9, wspace=0.22)
     # at most ~200 plotted generations: finer than the screen resolves, and 5x faster to draw
     gens = np.unique(np.linspace(0, generations, min(generations + 1, 200)).astype(int))
