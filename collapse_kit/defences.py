@@ -243,8 +243,8 @@ def coordination_run(shares=(0.0, 0.5, 0.9, 1.0), *, tpr: float = 0.95, fpr: flo
     """The coordination experiment on the fast loop (a Gaussian per chain).
 
     The "web" of each generation holds ``sample_size`` items: ``human_share`` of them fresh real
-    items, the rest the previous model's samples (``Strategy("real_fraction", human_share,
-    fresh_real=True)``). A collector trains the next model on ``train_size`` items of it: one arm
+    items, the rest the previous model's samples (a fresh real fraction ``human_share``,
+    built with :func:`~collapse_kit.strategies.real_fraction_grid`). A collector trains the next model on ``train_size`` items of it: one arm
     takes them at random (no filter), then one :class:`Filtered` arm per share of watermarking
     providers keeps unflagged items first. All arms share generation 0 (one call of
     :func:`~collapse_kit.loop.run_generations`).

@@ -240,7 +240,7 @@ class ExtinctionTracker:
     --------
     >>> tracker = ExtinctionTracker(K)                                   # doctest: +SKIP
     >>> run_generations(..., on_generation=tracker)                     # doctest: +SKIP
-    >>> tracker.extinct_at("replace")     # (chains, K)                 # doctest: +SKIP
+    >>> tracker.extinct_at(Strategy().label)   # (chains, K)            # doctest: +SKIP
     """
 
     def __init__(self, n_categories: int):

@@ -80,7 +80,7 @@ def minority_explorer(n_chains: int = 30, generations: int = 25, seed: int = 0):
     controls = {
         "minority_weight": w.float_slider("minority weight", base.weights[base.minority], 0.02, 0.5, 0.01),
         "sample_size": w.int_slider("sample size M", 100, 20, 300, 10),
-        "strategy": w.dropdown("strategy", choices, "replace"),
+        "strategy": w.dropdown("strategy", choices, next(iter(choices))),
         "real_fraction": w.float_slider("real fraction λ", 0.1, 0.0, 1.0, 0.05),
     }
 
@@ -206,6 +206,7 @@ def mix_explorer(*, model: str = "gaussian", strategy: str = "real fraction λ",
     from .history import values
     from .loop import run_generations
     from .plots import mix_figure
+    from .strategies import WORKFLOWS
 
     choices = _mix_choices()
     check_choice("model", model, MODELS)
@@ -257,7 +258,7 @@ def mix_explorer(*, model: str = "gaussian", strategy: str = "real fraction λ",
         if not uses_lam:
             notes.append(f"λ is not used by '{strat.label}' (only by 'real fraction λ')")
         elif eff == 0:
-            notes.append("no real items: this is 'replace'")
+            notes.append(f"no real items: the same as '{WORKFLOWS[0].label}'")
         elif eff == 1:
             notes.append("λ = 1: every generation trains on real data only")
         final_med = float(np.median(values(hist, "spread kept")[:, -1]))

@@ -12,7 +12,7 @@ and so on. Here that protocol is the course's generational loop,
 * ``fit`` fine-tunes a fresh copy of the **base** model on a generation's training blocks;
 * ``sample`` continues every real block (the prompt) by ``new_tokens`` tokens (5-way
   beam search by default, as in the paper): the next generation's data;
-* each *arm* is the strategy ``Strategy("real_fraction", λ)``: ``round(λM)`` real blocks
+* each *arm* is the strategy a real-fraction strategy (λ, fixed real set): ``round(λM)`` real blocks
   and the rest the previous generation's continuations (λ = 0: none real). Generation 0
   is shared by the arms;
 * the metrics (:func:`lm_metrics`) score each generation: real-test perplexity, the
@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 
 from ._validate import check_choice, check_float, check_fraction, check_int, check_seed
-from .history import concat as _concat, finish as _finish
+from .history import COLUMNS as HISTORY_COLUMNS, concat as _concat, finish as _finish
 from .store import TMP_MARK, Store, verify, write_manifest
-from .strategies import Strategy
+from .strategies import Strategy, real_fraction_grid
 from .tokenizer import CharTokenizer
 
 SETUP_FILE = "setup.json"
@@ -125,11 +125,11 @@ class FinetuneSetup:
 
 
 def arms(real_fractions: Sequence[float]) -> list[Strategy]:
-    """The strategies of the arms: ``Strategy("real_fraction", λ)`` for each λ (fixed real set)."""
+    """The strategies of the arms: :func:`~collapse_kit.strategies.real_fraction_grid` (fixed real set)."""
     lams = [check_fraction("real_fractions", f) for f in real_fractions]
     if not lams:
         raise ValueError("`real_fractions` must hold at least one fraction in [0, 1].")
-    return [Strategy("real_fraction", lam) for lam in lams]
+    return real_fraction_grid(lams)
 
 
 # --------------------------------------------------------------------------- text metrics
@@ -414,7 +414,7 @@ def run(out, *, generations: int = 5, real_fractions: Sequence[float] = (0.0, 0.
     generations : int >= 1
         Generations after generation 0.
     real_fractions : floats in [0, 1]
-        One arm per value, ``Strategy("real_fraction", λ)`` (0 = no real data kept; the
+        One arm per value, a real-fraction strategy (λ, fixed real set) (0 = no real data kept; the
         paper's other arm keeps 0.1).
     seeds : ints >= 0
         Independent repetitions (batch orders, real subsets, sampling).
@@ -469,7 +469,7 @@ def prepare_grid(setup: FinetuneSetup | None = None, *, real_fractions: Sequence
                  progress: bool = True) -> "FinetuneResults":
     """Compute (or finish) the mix-ratio grid of lesson 06's explorer, ahead of a session.
 
-    One :func:`run` with one arm ``Strategy("real_fraction", λ)`` per grid value, in the run
+    One :func:`run` with one arm a real-fraction strategy (λ, fixed real set) per grid value, in the run
     folder of ``setup`` (:func:`default_run_dir`, in the course cache): the notebook's own run
     (λ = 0 and 0.1) shares generation 0 and those arms, and an interrupted call resumes after the
     last complete generation. Instructors call it before the session (``collapse-kit`` and the
@@ -576,9 +576,7 @@ def load_results(out) -> FinetuneResults:
         ex += [dict(generation=g, seed=seed, **cols, text=saved["extra"].get("example", "")) for seed, g, saved in rows]
         ppl += [pd.DataFrame(dict(generation=g, seed=seed, **cols, ppl=saved["extra"]["ppl_gen0"]))
                 for seed, g, saved in rows]
-    history = (_concat(hist) if hist else pd.DataFrame(columns=["generation", "chain", "seed", "metric", "value",
-                                                                 "strategy", "strategy_name", "real_fraction",
-                                                                 "fresh_real"]))
+    history = _concat(hist) if hist else pd.DataFrame(columns=HISTORY_COLUMNS)
     if hist:
         history = history.sort_values(["strategy", "seed", "generation", "metric", "chain"], kind="stable",
                                       ignore_index=True)

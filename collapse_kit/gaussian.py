@@ -199,7 +199,7 @@ def _exact_arrays(strategy: Strategy, gen0, generations: int, m: int, ddof: int,
 
 
 def simulate_gaussian_chains(n_chains: int = 1000, generations: int = 100, sample_size: int = 100, *,
-                             strategies="replace", real_fraction: float | None = None, fresh_real: bool = False,
+                             strategies=Strategy(), real_fraction: float | None = None, fresh_real: bool = False,
                              estimator: str = "mle", temperature: float = 1.0, mu0: float = 0.0,
                              sigma0: float = 1.0, seeds=0, labels=None) -> pd.DataFrame:
     """The exact Gaussian engine: many chains of fit → sample → refit, via sufficient statistics.

@@ -9,7 +9,7 @@ and one meaning per column:
 ``seed``       the seed of the batch the chain belongs to
 ``metric``     the metric's name
 ``value``      the metric's value (float)
-``strategy``   the strategy's label (e.g. ``"replace"``, ``"real fraction 0.1 (fixed)"``)
+``strategy``   the strategy's label (``Strategy.label``, e.g. "real fraction 0.1 (fixed)")
 ``strategy_name`` the strategy's name (``replace``, ``accumulate``, ...)
 ``real_fraction`` λ for ``real_fraction`` strategies, 0 for ``replace``, NaN for the accumulating ones
 ``fresh_real`` whether real items are fresh draws each generation

@@ -187,7 +187,7 @@ def next_generation(make_model, strategy, real, synthetic, sample_size, rng, rea
 
 
 def run_generations(make_model: Callable[[], Any], real=None, *, generations: int,
-                    sample_size: int | None = None, strategies="replace", real_fraction: float | None = None,
+                    sample_size: int | None = None, strategies=Strategy(), real_fraction: float | None = None,
                     fresh_real: bool = False, real_sampler=None, real_size: int | None = None, n_chains: int = 1,
                     metrics: Mapping[str, Metric] | None = None, seeds: int | Iterable[int] = 0,
                     on_generation: Callable[[Context], None] | None = None, store=None, progress: bool = False,

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import assert_resumes
+
 from collapse_kit import discrete as D
 from collapse_kit import mixture as X
 from collapse_kit.history import values
@@ -56,18 +58,8 @@ def test_model_runs_through_the_loop(model, strategy):
 @pytest.mark.parametrize("model", ENGINES)
 def test_interrupted_run_resumes_to_the_same_history(model, tmp_path):
     fn, _ = ENGINES[model]
-    whole = fn(ALL, seeds=[1, 2])
-
-    class Stop(Exception):
-        pass
-
-    def crash(ctx):
-        if ctx.seed == 2 and ctx.generation == 3 and ctx.strategy == ALL[2] and not ctx.restored:
-            raise Stop
-
-    with pytest.raises(Stop):
-        fn(ALL, seeds=[1, 2], store=tmp_path / "run", on_generation=crash)
-    pd.testing.assert_frame_equal(whole, fn(ALL, seeds=[1, 2], store=tmp_path / "run"))
+    assert_resumes(lambda **kw: fn(ALL, seeds=[1, 2], **kw), tmp_path / "run", seed=2, generation=3,
+                   strategy=ALL[2])
 
 
 def test_accumulate_trains_on_all_real_and_synthetic_samples():

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from conftest import assert_resumes
+
 from collapse_kit import gaussian as G
 from collapse_kit.history import values
 from collapse_kit.loop import run_generations
@@ -43,19 +45,8 @@ def test_same_seed_same_history(strategy):
 
 
 def test_interrupted_run_resumes_to_the_same_history(tmp_path):
-    whole = loop(ALL, seeds=[1, 2])
-
-    class Stop(Exception):
-        pass
-
-    def crash(ctx):
-        if ctx.seed == 2 and ctx.generation == 3 and ctx.strategy == ALL[2] and not ctx.restored:
-            raise Stop
-
-    with pytest.raises(Stop):
-        loop(ALL, seeds=[1, 2], store=tmp_path / "run", on_generation=crash)
-    resumed = loop(ALL, seeds=[1, 2], store=tmp_path / "run")
-    pd.testing.assert_frame_equal(whole, resumed)
+    assert_resumes(lambda **kw: loop(ALL, seeds=[1, 2], **kw), tmp_path / "run", seed=2, generation=3,
+                   strategy=ALL[2])
 
 
 # --------------------------------------------------------------------------- exact engine vs the loop

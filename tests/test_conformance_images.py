@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import assert_resumes
+
 pytest.importorskip("torch")
 
 from collapse_kit import images as I  # noqa: E402
@@ -61,19 +63,8 @@ def test_same_seed_same_samples():
 
 
 def test_interrupted_run_resumes_to_the_same_history(tmp_path):
-    whole = loop(ALL, n_chains=1)
-
-    class Stop(Exception):
-        pass
-
-    def crash(ctx):
-        if ctx.generation == 2 and ctx.strategy == ALL[2] and not ctx.restored:
-            raise Stop
-
-    with pytest.raises(Stop):
-        loop(ALL, n_chains=1, store=tmp_path / "run", on_generation=crash)
-    resumed = loop(ALL, n_chains=1, store=tmp_path / "run")
-    pd.testing.assert_frame_equal(whole, resumed)
+    assert_resumes(lambda **kw: loop(ALL, n_chains=1, **kw), tmp_path / "run", seed=0, generation=2,
+                   strategy=ALL[2])
 
 
 def test_prepare_image_runs_is_the_loop(tmp_path, monkeypatch):
