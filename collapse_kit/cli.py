@@ -3,8 +3,8 @@
 Examples::
 
     collapse-kit train --preset cpu                      # pre-train (or find) the base GPT
-    collapse-kit finetune --preset cpu --generations 5 --real-fraction 0 0.1 --seeds 0 --out runs/cpu
-    collapse-kit finetune --preset gpu --real-fraction 0.1 --seeds 3 --out runs/gpu   # one (arm, seed) per process
+    collapse-kit finetune --generations 5 --real-fraction 0 0.1 --seeds 0 --out runs/base   # the shipped base GPT
+    collapse-kit finetune --real-fraction 0.1 --seeds 3 --out runs/base   # one (arm, seed) per process
     collapse-kit finetune --preset opt-125m ...          # paper scale: needs internet, `datasets` and a GPU
     collapse-kit prepare                                 # before a lab session: cache what lessons 03-07 train
 
@@ -51,25 +51,33 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     f = sub.add_parser("finetune", help="recursive fine-tuning over generations (Shumailov et al. 2024)")
-    f.add_argument("--preset", default="cpu", help="tiny, cpu, gpu, gpu-large, or opt-125m (paper scale)")
+    from .finetune import FinetuneSetup  # one source of the defaults: the settings class itself
+
+    d = FinetuneSetup()
+    f.add_argument("--preset", default=d.preset,
+                   help=f"base (the shipped model), tiny, cpu, gpu, gpu-large, or opt-125m (paper scale) (default: {d.preset})")
     f.add_argument("--generations", type=int, default=5, help="generations after generation 0 (default 5)")
     f.add_argument("--real-fraction", type=float, nargs="+", default=[0.0, 0.1],
                    help="one arm per value: fraction of real blocks kept (default: 0 0.1)")
     f.add_argument("--seeds", type=int, nargs="+", default=[0])
     f.add_argument("--out", required=True, help="run folder (created; re-running resumes)")
-    f.add_argument("--base-steps", type=int, default=None, help="pre-training steps of the base model")
-    f.add_argument("--n-blocks", type=int, default=256, help="real task blocks = training-set size")
-    f.add_argument("--n-test", type=int, default=256, help="real test blocks")
-    f.add_argument("--prompt-tokens", type=int, default=64)
-    f.add_argument("--new-tokens", type=int, default=64)
-    f.add_argument("--epochs", type=float, default=3.0)
-    f.add_argument("--lr", type=float, default=1e-3)
-    f.add_argument("--batch-size", type=int, default=16)
-    f.add_argument("--decoding", default="beam", help="beam (default, as in the paper), sample or greedy")
-    f.add_argument("--num-beams", type=int, default=5)
-    f.add_argument("--temperature", type=float, default=1.0)
-    f.add_argument("--top-k", type=int, default=None)
-    f.add_argument("--top-p", type=float, default=None)
+    f.add_argument("--base-steps", type=int, default=d.base_steps, help="pre-training steps of a trained-here base model")
+    f.add_argument("--n-blocks", type=int, default=d.n_blocks, help=f"real task blocks = training-set size (default {d.n_blocks})")
+    f.add_argument("--n-test", type=int, default=d.n_test, help=f"real test blocks (default {d.n_test})")
+    f.add_argument("--n-valid", type=int, default=d.n_valid,
+                   help=f"real validation blocks that choose each generation's best epoch (default {d.n_valid})")
+    f.add_argument("--prompt-tokens", type=int, default=d.prompt_tokens)
+    f.add_argument("--new-tokens", type=int, default=d.new_tokens)
+    f.add_argument("--epochs", type=float, default=d.epochs)
+    f.add_argument("--lr", type=float, default=d.lr)
+    f.add_argument("--batch-size", type=int, default=d.batch_size)
+    f.add_argument("--decoding", default=d.decoding, help="beam (default, as in the paper), sample or greedy")
+    f.add_argument("--num-beams", type=int, default=d.num_beams)
+    f.add_argument("--temperature", type=float, default=d.temperature)
+    f.add_argument("--top-k", type=int, default=d.top_k)
+    f.add_argument("--top-p", type=float, default=d.top_p)
+    f.add_argument("--repetition-penalty", type=float, default=d.repetition_penalty,
+                   help="CTRL repetition penalty at decoding (default 1 = off; the paper's released code: 3.0)")
     f.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     f.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's)")
     f.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -159,14 +167,13 @@ def _prepare_steps(device, progress):
 
     dev = get_device(device)
     preset = "gpu" if dev == "cuda" else "cpu"
-    setup = ft.FinetuneSetup(preset=preset)
     seeds = [0, 1, 2] if dev == "cuda" else [0]
     steps = {
         "03": [("digit runs for the mix-ratio explorer (λ grid, fixed and fresh)",
                 lambda: images.prepare_image_runs(progress=progress))],
         "05": [(f"base GPT ({preset} preset)", lambda: gpt.base_model(preset, seed=0, device=dev, progress=progress))],
-        "06": [(f"recursive fine-tuning over the real-fraction grid {ft.GRID}",
-                lambda: ft.prepare_grid(setup, seeds=seeds, device=dev, progress=progress))],
+        "06": [(f"recursive fine-tuning: the real-fraction grid {ft.GRID} and the decoding arms",
+                lambda: ft.prepare_lesson(seeds=seeds, device=dev, progress=progress))],
         "07": [(f"base GPT ({preset} preset)", lambda: gpt.base_model(preset, seed=0, device=dev, progress=progress))],
     }
     return steps
@@ -232,7 +239,7 @@ def _finetune(args) -> int:
                              n_test=args.n_test, prompt_tokens=args.prompt_tokens, new_tokens=args.new_tokens,
                              epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, decoding=args.decoding,
                              num_beams=args.num_beams, temperature=args.temperature, top_k=args.top_k,
-                             top_p=args.top_p)
+                             top_p=args.top_p, n_valid=args.n_valid, repetition_penalty=args.repetition_penalty)
     start = time.perf_counter()
     results = ft.run(args.out, generations=args.generations, real_fractions=args.real_fraction, seeds=args.seeds,
                      setup=setup, device=args.device, progress=not args.quiet)

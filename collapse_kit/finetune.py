@@ -25,7 +25,7 @@ generation is saved atomically as it completes and a re-run resumes after the la
 complete generation. The run folder::
 
     setup.json       the settings (must match to resume)
-    base/            the pre-trained model, its tokenizer, real.npy and test.npy (with a manifest)
+    base/            the pre-trained model, its tokenizer, real.npy, valid.npy and test.npy (with a manifest)
     seed=S/...       the loop's store: one verified folder per generation
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ from ._validate import check_choice, check_float, check_fraction, check_int, che
 from .history import COLUMNS as HISTORY_COLUMNS, concat as _concat, finish as _finish
 from .store import TMP_MARK, Store, verify, write_manifest
 from .strategies import Strategy, real_fraction_grid
-from .tokenizer import CharTokenizer
+from .tokenizer import load_tokenizer
 
 SETUP_FILE = "setup.json"
 #: Paper-scale presets: a pre-trained hub model and its data set, for GPU users with internet.
@@ -59,13 +59,18 @@ class FinetuneSetup:
     Parameters
     ----------
     preset : str
-        The base GPT's preset (:data:`collapse_kit.gpt.PRESETS`).
+        The base GPT's preset (:data:`collapse_kit.gpt.PRESETS`). ``"base"`` (the default) is the
+        course's shipped base model (:func:`collapse_kit.gpt.load_base`, BPE tokens), loaded in a
+        second; the other course presets are character-level models trained on first use.
     base_steps : int or None
         Pre-training steps of the base model (default: the preset's).
     n_blocks : int
         Real task blocks = size of every generation's training set.
     n_test : int
         Real test blocks for perplexity.
+    n_valid : int
+        Real validation blocks (task text, none of them a training block): each generation keeps
+        the fine-tuning epoch with the lowest validation loss, as the paper keeps the best checkpoint.
     prompt_tokens, new_tokens : int
         Length of each real block (the prompt) and of each continuation
         (the paper: 64 and 64 tokens).
@@ -79,12 +84,16 @@ class FinetuneSetup:
         How continuations are made (the paper: beam search, 5 beams).
     num_beams, temperature, top_k, top_p :
         Decoding parameters (see :func:`collapse_kit.gpt.generate`).
+    repetition_penalty : float >= 1
+        CTRL's repetition penalty at decoding (1 = off, the paper's main runs; its released code
+        hard-codes 3.0, which the paper's ablation reports makes perplexity double).
     """
 
-    preset: str = "cpu"
+    preset: str = "base"
     base_steps: int | None = None
     n_blocks: int = 256
     n_test: int = 256
+    n_valid: int = 64
     prompt_tokens: int = 64
     new_tokens: int = 64
     epochs: float = 3.0
@@ -95,6 +104,7 @@ class FinetuneSetup:
     temperature: float = 1.0
     top_k: int | None = None
     top_p: float | None = None
+    repetition_penalty: float = 1.0
 
     def __post_init__(self):
         from .gpt import PRESETS
@@ -104,6 +114,8 @@ class FinetuneSetup:
             check_int("base_steps", self.base_steps, low=1)
         check_int("n_blocks", self.n_blocks, low=8)
         check_int("n_test", self.n_test, low=2)
+        check_int("n_valid", self.n_valid, low=2)
+        check_float("repetition_penalty", self.repetition_penalty, low=1.0)
         check_int("prompt_tokens", self.prompt_tokens, low=2)
         check_int("new_tokens", self.new_tokens, low=2)
         check_float("epochs", self.epochs, low=0, low_open=True)
@@ -170,9 +182,10 @@ class FineTunedLM:
     """
 
     def __init__(self, base_dir, prompts, setup: "FinetuneSetup", device: str | None = None,
-                 progress: bool = False):
+                 progress: bool = False, valid=None):
         self.base_dir, self.prompts, self.setup = Path(base_dir), np.asarray(prompts), setup
         self.device, self.progress, self.model = device, progress, None
+        self.valid = None if valid is None else np.asarray(valid)
 
     def fit(self, data, rng: np.random.Generator) -> "FineTunedLM":
         from . import gpt
@@ -182,8 +195,10 @@ class FineTunedLM:
             raise ValueError(f"`data` must be token blocks of one chain, shape (1, n_blocks, T) (got {data.shape}).")
         s = self.setup
         self.model, _, _ = gpt.load(self.base_dir, device=self.device)
+        per_epoch = -(-len(data[0]) // s.batch_size)  # evaluate once per epoch, keep the best epoch
         gpt.train(self.model, data[0], epochs=s.epochs, lr=s.lr, batch_size=s.batch_size, preset=s.preset,
-                  seed=int(rng.integers(2**31)), progress=self.progress, desc="fine-tuning")
+                  seed=int(rng.integers(2**31)), progress=self.progress, desc="fine-tuning",
+                  valid=self.valid, eval_every=per_epoch, keep_best=self.valid is not None)
         return self
 
     def continue_(self, prompts, seed: int = 0, progress: bool = False) -> np.ndarray:
@@ -195,7 +210,7 @@ class FineTunedLM:
         s = self.setup
         return gpt.generate(self.model, prompts, s.new_tokens, method=s.decoding, num_beams=s.num_beams,
                             temperature=s.temperature, top_k=s.top_k, top_p=s.top_p, seed=seed,
-                            progress=progress)
+                            progress=progress, repetition_penalty=s.repetition_penalty)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         n = check_int("n", n, low=1)
@@ -296,8 +311,12 @@ def prepare(out, setup: FinetuneSetup, *, device: str | None = None, progress: b
             model, tok, meta = gpt.base_model(setup.preset, steps=setup.base_steps, device=device, progress=progress)
             gpt.save(tmp, model, tok, meta)
             parts = gpt.corpus_parts()
-            np.save(tmp / "real.npy", _pick_rows(gpt.as_blocks(tok.encode(parts["task"]), setup.prompt_tokens),
-                                                 setup.n_blocks, "n_blocks"))
+            task = gpt.as_blocks(tok.encode(parts["task"]), setup.prompt_tokens)
+            real = _pick_rows(task, setup.n_blocks, "n_blocks")
+            picked = {r.tobytes() for r in real}
+            np.save(tmp / "real.npy", real)
+            np.save(tmp / "valid.npy", _pick_rows(np.array([r for r in task if r.tobytes() not in picked]),
+                                                  setup.n_valid, "n_valid"))
             np.save(tmp / "test.npy", _pick_rows(gpt.as_blocks(tok.encode(parts["test"]),
                                                                setup.prompt_tokens + setup.new_tokens),
                                                  setup.n_test, "n_test"))
@@ -314,9 +333,10 @@ def prepare(out, setup: FinetuneSetup, *, device: str | None = None, progress: b
 
 
 def tokenizer_of(base: Path):
-    """The run's tokenizer (the course's character tokenizer, or a hub model's)."""
-    if (base / "char_tokenizer.json").is_file():
-        return CharTokenizer.load(base)
+    """The run's tokenizer (the course's character or BPE tokenizer, or a hub model's)."""
+    tok = load_tokenizer(base)
+    if tok is not None:
+        return tok
     from transformers import AutoTokenizer  # pragma: no cover - paper scale
 
     return _HFTokenizer(AutoTokenizer.from_pretrained(base))
@@ -383,6 +403,8 @@ def _paper_base(tmp: Path, setup: FinetuneSetup) -> None:  # pragma: no cover - 
     real = gpt.as_blocks(wrap.encode("".join(ds["train"]["text"])), setup.prompt_tokens)
     test = gpt.as_blocks(wrap.encode("".join(ds["test"]["text"])), setup.prompt_tokens + setup.new_tokens)
     np.save(tmp / "real.npy", _pick_rows(real, min(setup.n_blocks, len(real)), "n_blocks"))
+    valid = gpt.as_blocks(wrap.encode("".join(ds["validation"]["text"])), setup.prompt_tokens)
+    np.save(tmp / "valid.npy", _pick_rows(valid, min(setup.n_valid, len(valid)), "n_valid"))
     np.save(tmp / "test.npy", _pick_rows(test, min(setup.n_test, len(test)), "n_test"))
 
 
@@ -439,11 +461,41 @@ def run(out, *, generations: int = 5, real_fractions: Sequence[float] = (0.0, 0.
     out = prepare(out, setup, device=device, progress=progress)
     base = out / "base"
     real, test = np.load(base / "real.npy"), np.load(base / "test.npy")
-    run_generations(lambda: FineTunedLM(base, real, setup, device, progress), real, generations=generations,
+    valid = np.load(base / "valid.npy") if (base / "valid.npy").is_file() else None
+    run_generations(lambda: FineTunedLM(base, real, setup, device, progress, valid), real, generations=generations,
                     sample_size=len(real), strategies=strategies,
                     metrics={"": lm_metrics(test, tokenizer_of(base), setup.prompt_tokens)}, seeds=seeds,
                     store=Store(out, describe=asdict(setup)), progress=progress)
     return load_results(out)
+
+
+# --------------------------------------------------------------------------- lesson 06's settings
+def lesson_setup(quick: bool | None = None, **changes) -> FinetuneSetup:
+    """Lesson 06's settings (also what ``collapse-kit prepare`` computes ahead): the shipped base GPT.
+
+    Full mode: M = 128 real blocks of 64 BPE tokens, 128 test blocks, 5 epochs per generation with the
+    best epoch kept by the validation loss on 32 other real blocks, 5-way beam search. Quick mode (the
+    test suite): the same model and decoding with M = 32 blocks, so the numbers stay real ones.
+    ``changes`` replace fields (e.g. ``decoding="sample"``, ``repetition_penalty=3.0``).
+    """
+    from dataclasses import replace
+
+    from .runtime import is_quick
+
+    quick = is_quick() if quick is None else bool(quick)
+    base = (FinetuneSetup(n_blocks=32, n_test=64, n_valid=16) if quick
+            else FinetuneSetup(n_blocks=128, n_test=128, n_valid=32))
+    return replace(base, **changes)
+
+
+#: Generations of lesson 06's decoding arms in full mode (its main run has 5).
+DECODING_GENERATIONS = 3
+
+#: The decoding arms of lesson 06's ablation (the paper's main runs use plain beam search; its released
+#: code hard-codes a repetition penalty of 3.0; sampling at temperature 1 is the other common choice).
+DECODINGS = {"5-way beam search": {},
+             "beam search + repetition penalty 3": {"repetition_penalty": 3.0},
+             "sampling, T = 1": {"decoding": "sample", "temperature": 1.0}}
 
 
 # --------------------------------------------------------------------------- the mix-ratio grid
@@ -488,6 +540,18 @@ def prepare_grid(setup: FinetuneSetup | None = None, *, real_fractions: Sequence
     out = default_run_dir(setup) if out is None else out
     return run(out, generations=gens, real_fractions=lams, seeds=seeds, setup=setup, device=device,
                progress=progress)
+
+
+def prepare_lesson(*, seeds: Sequence[int] = (0,), device: str | None = None, progress: bool = True) -> None:
+    """Compute everything lesson 06 runs (its grid, which holds the main run, and its decoding arms), so the
+    notebook only loads results: what ``collapse-kit prepare --lessons 06`` calls."""
+    setup = lesson_setup()
+    prepare_grid(setup, seeds=seeds, device=device, progress=progress)
+    for change in DECODINGS.values():
+        other = lesson_setup(**change)
+        if other != setup:
+            run(default_run_dir(other), generations=DECODING_GENERATIONS, real_fractions=[0.0], seeds=seeds,
+                setup=other, device=device, progress=progress)
 
 
 def final_rise(results: "FinetuneResults", metric: str = "test_ppl") -> pd.DataFrame:

@@ -36,9 +36,11 @@ import torch
 import torch.nn.functional as F
 
 from ._validate import check_choice, check_float, check_int, check_seed
-from .tokenizer import CharTokenizer
+from .tokenizer import BPETokenizer, CharTokenizer, load_tokenizer
 
 META_FILE = "collapse_kit.json"
+#: Held-out tokens on which the shipped base model's validation loss is measured and re-checked.
+BASE_EVAL_TOKENS = 131_072
 
 
 # --------------------------------------------------------------------------- presets
@@ -65,6 +67,10 @@ PRESETS: dict[str, Preset] = {
                    steps=150, lr=3e-3, warmup=15, note="tests and quick mode: seconds on a CPU"),
     "cpu": Preset(n_layer=4, n_head=4, n_embd=128, block_size=128, dropout=0.0, batch_size=16,
                   steps=1200, lr=2e-3, warmup=100, note="a laptop: a few minutes on 2 CPU cores"),
+    "base": Preset(n_layer=6, n_head=6, n_embd=192, block_size=128, dropout=0.05, batch_size=32,
+                   steps=2600, lr=1.5e-3, warmup=100,
+                   note="the course's base model on BPE tokens: shipped trained (scripts/build_base_gpt.py, "
+                        "about 30 min on 2 CPU cores), loaded in a second"),
     "gpu": Preset(n_layer=6, n_head=6, n_embd=384, block_size=256, dropout=0.2, batch_size=64,
                   steps=5000, lr=1e-3, warmup=100,
                   note="nanoGPT's shakespeare_char baseline size; minutes on a GPU"),
@@ -320,7 +326,7 @@ def train(model, data, *, steps: int | None = None, epochs: float | None = None,
           preset: str | Preset | None = None, batch_size: int | None = None, lr: float | None = None,
           warmup: int | None = None, weight_decay: float | None = None, grad_clip: float = 1.0,
           valid=None, eval_every: int | None = None, eval_tokens: int = 32_768, seed: int = 0,
-          progress: bool = False, desc: str = "training", amp: bool = True) -> pd.DataFrame:
+          progress: bool = False, desc: str = "training", amp: bool = True, keep_best: bool = False) -> pd.DataFrame:
     """Train ``model`` in place on token ``data``; return the training log.
 
     Parameters
@@ -346,11 +352,16 @@ def train(model, data, *, steps: int | None = None, epochs: float | None = None,
         the same weights.
     amp : bool
         Mixed precision on CUDA (see :func:`autocast_dtype`); ignored on CPU.
+    keep_best : bool
+        End with the weights of the evaluation with the lowest validation loss (the best
+        checkpoint, as Shumailov et al. select each generation's model) instead of the last
+        step's. Needs ``valid``.
 
     Returns
     -------
-    pandas.DataFrame with columns ``step, lr, train_loss, valid_loss``
-    (``valid_loss`` is NaN between evaluations).
+    pandas.DataFrame with columns ``step, lr, train_loss, valid_loss, best``
+    (``valid_loss`` is NaN between evaluations; ``best`` marks the step whose weights the model
+    ends with).
     """
     p = get_preset(preset or "cpu")
     block = block_size_of(model)
@@ -374,6 +385,10 @@ def train(model, data, *, steps: int | None = None, epochs: float | None = None,
     if valid is not None:
         valid = _check_tokens("valid", valid, model.config.vocab_size)
     eval_every = check_int("eval_every", eval_every or max(1, steps // 10), low=1)
+    if not isinstance(keep_best, bool):
+        raise ValueError(f"`keep_best` must be True or False (got {keep_best!r}).")
+    if keep_best and valid is None:
+        raise ValueError("`keep_best=True` needs `valid` (held-out tokens to choose the best checkpoint by).")
 
     device = model_device(model)
     amp_dtype = autocast_dtype(device) if amp else None
@@ -398,6 +413,7 @@ def train(model, data, *, steps: int | None = None, epochs: float | None = None,
 
     rng = np.random.default_rng(seed)
     log = []
+    best_loss, best_step, best_state = float("inf"), steps, None
     model.train()
     bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
     with _seeded(seed, device):
@@ -423,13 +439,20 @@ def train(model, data, *, steps: int | None = None, epochs: float | None = None,
             if (step + 1) % eval_every == 0 or step + 1 == steps:
                 v = valid_loss()
                 model.train()
+                if keep_best and v < best_loss:
+                    best_loss, best_step = v, step + 1
+                    best_state = {k: t.detach().clone() for k, t in model.state_dict().items()}
             loss_value = loss.item()
             log.append((step + 1, opt.param_groups[0]["lr"], loss_value, v))
             bar.update(1)
             bar.set_postfix(loss=f"{loss_value:.3f}", valid=f"{v:.3f}" if not math.isnan(v) else "-")
     bar.close()
+    if best_state is not None and best_step != steps:
+        model.load_state_dict(best_state)
     model.eval()
-    return pd.DataFrame(log, columns=["step", "lr", "train_loss", "valid_loss"])
+    frame = pd.DataFrame(log, columns=["step", "lr", "train_loss", "valid_loss"])
+    frame["best"] = frame["step"] == best_step
+    return frame
 
 
 # --------------------------------------------------------------------------- decoding
@@ -463,7 +486,7 @@ def filter_logits(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int 
 def generate(model, prompts, max_new_tokens: int, *, method: str = "sample", temperature: float = 1.0,
              top_k: int | None = None, top_p: float | None = None, num_beams: int = 5, seed: int = 0,
              batch_size: int = 64, use_cache: bool = True, progress: bool = False,
-             logits_processor=None) -> np.ndarray:
+             logits_processor=None, repetition_penalty: float = 1.0) -> np.ndarray:
     """Continue each prompt by ``max_new_tokens`` tokens; return the new tokens only.
 
     Parameters
@@ -487,6 +510,11 @@ def generate(model, prompts, max_new_tokens: int, *, method: str = "sample", tem
         Applied to each step's next-token logits (batch × vocabulary) before ``sample`` or
         ``greedy`` picks a token, e.g. a watermark (:mod:`collapse_kit.watermark`); ``input_ids`` is
         the sequence so far, prompt included. Not available with ``beam``.
+    repetition_penalty : float >= 1
+        CTRL's penalty (Keskar et al. 2019), as in ``transformers``: the logit of every token already
+        in the sequence (prompt included) is divided by it when positive and multiplied by it when
+        negative. 1 = off. Shumailov et al.'s released code generates with 3.0 (see
+        :func:`apply_repetition_penalty`).
 
     Returns
     -------
@@ -499,6 +527,7 @@ def generate(model, prompts, max_new_tokens: int, *, method: str = "sample", tem
     check_choice("method", method, ("sample", "greedy", "beam"))
     batch_size = check_int("batch_size", batch_size, low=1)
     seed = check_seed("seed", seed)
+    repetition_penalty = check_float("repetition_penalty", repetition_penalty, low=1.0)
     if logits_processor is not None and (method == "beam" or not callable(logits_processor)):
         raise ValueError("`logits_processor` must be a callable(input_ids, logits) -> logits, with method "
                          f"'sample' or 'greedy' (got {logits_processor!r} with method {method!r}).")
@@ -520,11 +549,11 @@ def generate(model, prompts, max_new_tokens: int, *, method: str = "sample", tem
             y = model.generate(input_ids=x, attention_mask=torch.ones_like(x), max_new_tokens=max_new_tokens,
                                min_new_tokens=max_new_tokens, num_beams=num_beams, do_sample=False,
                                early_stopping=False, length_penalty=1.0, pad_token_id=0, eos_token_id=None,
-                               use_cache=use_cache)
+                               use_cache=use_cache, repetition_penalty=repetition_penalty)
             out.append(y[:, x.shape[1]:].cpu().numpy())
         else:
             out.append(_decode_loop(model, x, max_new_tokens, method == "greedy", temperature, top_k, top_p,
-                                    gen, use_cache, block, logits_processor).cpu().numpy())
+                                    gen, use_cache, block, logits_processor, repetition_penalty).cpu().numpy())
     return np.concatenate(out).astype(np.int64)
 
 
@@ -546,8 +575,19 @@ def cache_keyword(model) -> str:
                     "run with use_cache=False.")
 
 
+def apply_repetition_penalty(seq: torch.Tensor, logits: torch.Tensor, penalty: float) -> torch.Tensor:
+    """CTRL's repetition penalty: the logits of tokens that occur in ``seq`` (batch × T) are divided by
+    ``penalty`` if positive and multiplied by it if negative (so they become less likely either way).
+    The same rule as ``transformers``' ``RepetitionPenaltyLogitsProcessor``, which beam search uses."""
+    if penalty == 1.0:
+        return logits
+    seen = torch.gather(logits, 1, seq)
+    seen = torch.where(seen < 0, seen * penalty, seen / penalty)
+    return logits.scatter(1, seq, seen)
+
+
 def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, gen, use_cache, block,
-                 logits_processor=None):
+                 logits_processor=None, repetition_penalty=1.0):
     """Token-by-token decoding; with ``use_cache`` each step feeds only the newest token.
 
     When the sequence outgrows the model's context, the uncached path looks at the
@@ -566,7 +606,7 @@ def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, ge
             out = model(input_ids=ctx, use_cache=use_cache, logits_to_keep=1)
             cached = ctx.shape[1]
         past = getattr(out, cache_kw) if use_cache else None
-        logits = out.logits[:, -1].float()
+        logits = apply_repetition_penalty(seq, out.logits[:, -1].float(), repetition_penalty)
         if logits_processor is not None:
             logits = logits_processor(seq, logits)
         if greedy:
@@ -580,10 +620,19 @@ def _decode_loop(model, x, max_new_tokens, greedy, temperature, top_k, top_p, ge
 
 
 # --------------------------------------------------------------------------- save / load
-def save(directory, model, tokenizer: CharTokenizer | None = None, meta: dict[str, Any] | None = None) -> Path:
-    """Save ``model`` with ``save_pretrained`` (safetensors), the tokenizer and a small JSON of facts."""
+def save(directory, model, tokenizer: CharTokenizer | BPETokenizer | None = None,
+         meta: dict[str, Any] | None = None, *, half: bool = False) -> Path:
+    """Save ``model`` with ``save_pretrained`` (safetensors), the tokenizer and a small JSON of facts.
+
+    ``half=True`` stores the weights in 16-bit floats (half the bytes; the shipped base model);
+    :func:`load` always returns a float32 model.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    if half:
+        import copy
+
+        model = copy.deepcopy(model).to(torch.float16)
     model.save_pretrained(directory, safe_serialization=True)
     if tokenizer is not None:
         tokenizer.save(directory)
@@ -599,21 +648,29 @@ def load(directory, *, device: str | None = None):
     directory = Path(directory)
     if not (directory / "config.json").is_file():
         raise FileNotFoundError(f"no saved model in {directory} (config.json missing).")
-    model = AutoModelForCausalLM.from_pretrained(directory, use_safetensors=True, attn_implementation="sdpa")
+    model = AutoModelForCausalLM.from_pretrained(directory, use_safetensors=True, attn_implementation="sdpa",
+                                                 dtype=torch.float32)
     model = model.to(_resolve_device(device)).eval()
-    tok = CharTokenizer.load(directory) if (directory / "char_tokenizer.json").is_file() else None
+    tok = load_tokenizer(directory)
     meta_path = directory / META_FILE
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
     return model, tok, meta
 
 
 # --------------------------------------------------------------------------- the course's base model
-def corpus_parts(text: str | None = None) -> dict[str, str]:
-    """The course's three disjoint pieces of human text.
+#: Length (characters, cut at line breaks) of the pieces of held-out text that alternate between task and test.
+PIECE_CHARS = 2_000
 
-    ``pretrain`` (90%, the base model's training text), then the held-out 10%
-    split in two halves: ``task`` (the real data that lesson 06 fine-tunes on,
-    never seen in pre-training) and ``test`` (held-out text for perplexity).
+
+def corpus_parts(text: str | None = None) -> dict[str, str]:
+    """The course's disjoint pieces of human text.
+
+    ``pretrain`` (the first 90%, the base model's training text) and ``held`` (the last 10%,
+    plays the base model never reads). ``held`` is cut at line breaks into pieces of about
+    :data:`PIECE_CHARS` characters that alternate between ``task`` (the real data that lesson 06
+    fine-tunes on) and ``test`` (held-out text for perplexity): both come from the same plays
+    (as wikitext-2's training and test articles come from the same kind of text) and share no
+    line. ``task + test`` holds every character of ``held``, in another order.
     Default text: the shipped Shakespeare corpus (:mod:`collapse_kit.text`).
     """
     if text is None:
@@ -625,8 +682,34 @@ def corpus_parts(text: str | None = None) -> dict[str, str]:
             raise ValueError("`text` must be a str of at least 100 characters.")
         cut = int(len(text) * 0.9)
         pretrain, held = text[:cut], text[cut:]
-    half = len(held) // 2
-    return {"pretrain": pretrain, "task": held[:half], "test": held[half:]}
+    pieces, start = [], 0
+    while start < len(held):
+        nl = held.find("\n", start + PIECE_CHARS)
+        end = len(held) if nl < 0 else nl + 1
+        pieces.append(held[start:end])
+        start = end
+    if len(pieces) < 2:  # a short custom text: halves
+        half = len(held) // 2
+        pieces = [held[:half], held[half:]]
+    return {"pretrain": pretrain, "task": "".join(pieces[0::2]), "test": "".join(pieces[1::2]), "held": held}
+
+
+#: Where the shipped base model lives (built by ``scripts/build_base_gpt.py``).
+BASE_DIR = Path(__file__).parent / "data" / "base_gpt"
+
+
+def load_base(device: str | None = None):
+    """The course's base GPT, shipped trained inside the package: ``(model, tokenizer, meta)``.
+
+    The ``base`` preset (:data:`PRESETS`) on a byte-level BPE tokenizer of 2,048 tokens,
+    pre-trained on the ``pretrain`` part of the corpus by ``scripts/build_base_gpt.py``
+    (``meta`` records the command, seed, steps, loss curve, validation loss on the held-out
+    plays and wall time). Loads in about a second; no network.
+    """
+    if not (BASE_DIR / "model.safetensors").is_file():
+        raise FileNotFoundError(f"the shipped base model is missing from {BASE_DIR}: reinstall collapse-kit, "
+                                "or rebuild it with `python scripts/build_base_gpt.py` in the course folder.")
+    return load(BASE_DIR, device=device)
 
 
 def base_model(preset: str = "cpu", *, seed: int = 0, steps: int | None = None, device: str | None = None,
@@ -635,7 +718,9 @@ def base_model(preset: str = "cpu", *, seed: int = 0, steps: int | None = None, 
 
     Loads it from the course cache (:func:`collapse_kit.runtime.cache_dir`) when
     a run with the same preset, seed and steps was saved before; otherwise
-    trains it (a few minutes for ``cpu``) and saves it.
+    trains it (a few minutes for ``cpu``) on characters and saves it. The ``base``
+    preset is the shipped model (:func:`load_base`, seed 0, its recorded steps): never
+    trained here.
 
     Returns
     -------
@@ -647,6 +732,12 @@ def base_model(preset: str = "cpu", *, seed: int = 0, steps: int | None = None, 
     p = get_preset(preset)
     steps = check_int("steps", steps if steps is not None else p.steps, low=1)
     seed = check_seed("seed", seed)
+    if preset == "base":
+        model, tok, meta = load_base(device)
+        if (seed, steps) != (meta["seed"], meta["steps"]) or text is not None:
+            raise ValueError(f"the `base` preset is the shipped model (seed {meta['seed']}, {meta['steps']} steps, "
+                             "the course corpus): leave `seed`, `steps` and `text` out, or train another preset.")
+        return model, tok, meta
     name = f"{preset}-s{seed}-{steps}steps" + ("" if text is None else "-custom")
     folder = cache_dir("gpt") / name
     if cache and text is None and (folder / "config.json").is_file() and (folder / META_FILE).is_file():

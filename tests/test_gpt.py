@@ -78,7 +78,7 @@ def test_lr_schedule():
 
 def test_training_learns_and_is_deterministic(tok, trained):
     model, log = trained
-    assert list(log.columns) == ["step", "lr", "train_loss", "valid_loss"]
+    assert list(log.columns) == ["step", "lr", "train_loss", "valid_loss", "best"]
     assert len(log) == 60
     first, last = log["train_loss"].iloc[:5].mean(), log["train_loss"].iloc[-5:].mean()
     assert last < first - 0.5, (first, last)
@@ -186,10 +186,72 @@ def test_save_load_round_trip_without_pickle(tmp_path, tok, trained):
 def test_corpus_parts_are_disjoint_pieces():
     text = "".join(chr(65 + i % 26) for i in range(1000))
     parts = gpt.corpus_parts(text)
-    assert parts["pretrain"] + parts["task"] + parts["test"] == text
+    assert parts["pretrain"] + parts["held"] == text
+    assert sorted(parts["task"] + parts["test"]) == sorted(parts["held"])
     assert len(parts["pretrain"]) == 900
     with pytest.raises(ValueError):
         gpt.corpus_parts("short")
+
+
+def test_task_and_test_alternate_over_the_same_plays():
+    parts = gpt.corpus_parts()
+    held_lines = parts["held"].split("\n")
+    task, test = set(parts["task"].split("\n")), set(parts["test"].split("\n"))
+    assert len(parts["task"]) + len(parts["test"]) == len(parts["held"])
+    assert abs(len(parts["task"]) - len(parts["test"])) < 0.05 * len(parts["held"])
+    # both halves name the same speakers (the same plays), unlike a cut in the middle of the text
+    speakers = lambda t: {line for line in t.split("\n") if line.isupper() and line.endswith(":")}
+    shared = speakers(parts["task"]) & speakers(parts["test"])
+    assert len(shared) > 0.6 * len(speakers(parts["test"]))
+    assert parts["pretrain"].endswith("\n") and held_lines[0] in task
+
+
+def test_repetition_penalty_matches_transformers(tok, trained):
+    from transformers.generation.logits_process import RepetitionPenaltyLogitsProcessor
+
+    g = torch.Generator().manual_seed(0)
+    seq, logits = torch.randint(0, 9, (3, 6), generator=g), torch.randn(3, 9, generator=g)
+    want = RepetitionPenaltyLogitsProcessor(3.0)(seq, logits.clone())
+    assert torch.allclose(gpt.apply_repetition_penalty(seq, logits, 3.0), want)
+    assert torch.equal(gpt.apply_repetition_penalty(seq, logits, 1.0), logits)
+    model, _ = trained
+    prompts = gpt.as_blocks(tok.encode(TEXT), 16)[:4]
+    plain = gpt.generate(model, prompts, 24, method="greedy")
+    pen = gpt.generate(model, prompts, 24, method="greedy", repetition_penalty=3.0)
+    rep = lambda rows: np.mean([1 - len(set(r)) / len(r) for r in rows])  # repeated tokens per continuation
+    assert rep(pen) < rep(plain)
+    beam = gpt.generate(model, prompts, 24, method="beam", num_beams=3, repetition_penalty=3.0)
+    assert beam.shape == (4, 24)
+    with pytest.raises(ValueError, match="repetition_penalty"):
+        gpt.generate(model, prompts, 4, repetition_penalty=0.5)
+
+
+def test_keep_best_ends_on_the_best_checkpoint(tok):
+    model = gpt.build_model(tok.vocab_size, SMALL, seed=0, device="cpu")
+    rows = gpt.as_blocks(tok.encode(TEXT), 32)
+    valid = rows[:4]
+    log = gpt.train(model, rows[4:12], steps=40, batch_size=4, lr=3e-2, preset=SMALL, valid=valid,
+                    eval_every=5, seed=0, keep_best=True)
+    evals = log.dropna(subset=["valid_loss"])
+    best = evals.loc[evals["valid_loss"].idxmin()]
+    assert log["best"].sum() == 1 and int(log.loc[log["best"], "step"].iloc[0]) == int(best["step"])
+    assert np.isclose(np.mean(gpt.sequence_nll(model, valid)), best["valid_loss"], atol=1e-5)
+    with pytest.raises(ValueError, match="keep_best"):
+        gpt.train(model, rows, steps=2, preset=SMALL, keep_best=True)
+
+
+def test_shipped_base_model_matches_its_record():
+    model, tok, meta = gpt.load_base(device="cpu")
+    assert type(tok).__name__ == "BPETokenizer" and tok.vocab_size == meta["vocab_size"] == model.config.vocab_size
+    assert meta["parameters"] == gpt.count_parameters(model)
+    assert (model.config.n_layer, model.config.n_embd) == (gpt.PRESETS["base"].n_layer, gpt.PRESETS["base"].n_embd)
+    held = tok.encode(gpt.corpus_parts()["held"])
+    # the shipped 16-bit weights give the recorded validation loss on the held-out plays
+    assert abs(gpt.evaluate_loss(model, held, max_tokens=gpt.BASE_EVAL_TOKENS) - meta["valid_loss_fp16"]) < 2e-3
+    assert meta["valid_loss_fp16"] < meta["log"]["valid_loss"][0] - 2.0  # it learned (far below its start)
+    assert gpt.base_model("base")[2]["steps"] == meta["steps"]
+    with pytest.raises(ValueError, match="shipped"):
+        gpt.base_model("base", seed=3)
 
 
 def test_decoding_explorer(tok, trained):

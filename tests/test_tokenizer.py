@@ -49,3 +49,27 @@ def test_save_load_is_plain_json(tmp_path):
     assert CharTokenizer.load(path) == tok
     with pytest.raises(FileNotFoundError):
         CharTokenizer.load(tmp_path / "nothing")
+
+
+def test_bpe_round_trip_merges_and_disk(tmp_path):
+    from collapse_kit.tokenizer import BPE_FILE, BPETokenizer, load_tokenizer
+
+    text = "To be, or not to be, that is the question.\nWhether 'tis nobler in the mind to suffer\n" * 40
+    tok = BPETokenizer.fit(text, vocab_size=300)
+    assert 256 < tok.vocab_size <= 300 and len(tok) == tok.vocab_size
+    ids = tok.encode("To be, or not to be")
+    assert ids.dtype == np.int64 and len(ids) < len("To be, or not to be") / 2  # words became tokens
+    assert tok.decode(ids) == "To be, or not to be"
+    odd = "Ünïcødé ✓ never seen\ttabs"  # byte-level: any text round-trips, nothing is unknown
+    assert tok.decode(tok.encode(odd)) == odd
+    assert "".join(tok.pieces("the question")) == "the question"
+    assert BPETokenizer.fit(text, vocab_size=300) == tok  # deterministic
+    tok.save(tmp_path)
+    assert (tmp_path / BPE_FILE).is_file() and load_tokenizer(tmp_path) == tok
+    assert load_tokenizer(tmp_path / "nothing") is None
+    with pytest.raises(ValueError, match="vocab_size"):
+        BPETokenizer.fit(text, vocab_size=100)
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        tok.decode([tok.vocab_size])
+    with pytest.raises(FileNotFoundError):
+        BPETokenizer.load(tmp_path / "missing")
