@@ -1,7 +1,7 @@
 # collapse-kit: the two commands of the README.
 #   make lab    set up .venv (first time only) and open JupyterLab on lessons/
 #   make test   set up .venv and run the whole test suite in quick mode
-.PHONY: lab test setup lessons check-lessons dist bench clean
+.PHONY: lab test setup lessons check-lessons dist bench base-gpt test-slow clean
 
 setup:
 	bash scripts/setup.sh
@@ -27,6 +27,14 @@ check-lessons: setup
 # the release files (wheel + sdist) in dist/, checked as PyPI will (the release workflow does the same)
 dist: setup
 	rm -rf dist && .venv/bin/python -m build --outdir dist . && .venv/bin/python -m twine check --strict dist/*
+
+# rebuild the shipped base GPT of lessons 05-07 (about 40 minutes on 2 CPU cores; writes collapse_kit/data/base_gpt/)
+base-gpt: setup
+	.venv/bin/python scripts/build_base_gpt.py
+
+# the long checks that CI does not run: the build script reproduces the shipped base GPT (about 40 minutes)
+test-slow: setup
+	COLLAPSE_KIT_SLOW=1 HF_HUB_OFFLINE=1 .venv/bin/python -m pytest -q tests/test_base_build.py
 
 bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done

@@ -37,6 +37,9 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the base preset's)")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--eval-tokens", type=int, default=None,
+                    help="held-out tokens per evaluation (default: 65,536 during training and "
+                         "gpt.BASE_EVAL_TOKENS at the end; smaller for a smoke run)")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -54,17 +57,18 @@ def main(argv=None) -> int:
     preset = gpt.get_preset("base")
     steps = args.steps or preset.steps
     model = gpt.build_model(tok.vocab_size, preset, seed=args.seed, device=args.device)
-    log = gpt.train(model, train_ids, steps=steps, preset=preset, valid=held_ids, eval_tokens=65_536,
+    final_tokens = min(args.eval_tokens or gpt.BASE_EVAL_TOKENS, gpt.BASE_EVAL_TOKENS)
+    log = gpt.train(model, train_ids, steps=steps, preset=preset, valid=held_ids,
+                    eval_tokens=min(args.eval_tokens or 65_536, 65_536),
                     seed=args.seed, progress=True, desc="pre-training the base GPT")
     train_s = time.time() - t0
-    valid_loss = gpt.evaluate_loss(model, held_ids, max_tokens=gpt.BASE_EVAL_TOKENS)
-    command = "python scripts/build_base_gpt.py" + (f" --steps {args.steps}" if args.steps else "") + \
-        (f" --seed {args.seed}" if args.seed != SEED else "")
+    valid_loss = gpt.evaluate_loss(model, held_ids, max_tokens=final_tokens)
+    command = " ".join(["python scripts/build_base_gpt.py"] + (argv if argv is not None else sys.argv[1:]))
     meta = {"preset": "base", "preset_fields": {k: v for k, v in vars(preset).items()}, "seed": args.seed,
             "steps": steps, "tokens_seen": steps * preset.batch_size * preset.block_size,
             "pretrain_tokens": int(len(train_ids)), "vocab_size": tok.vocab_size,
             "parameters": gpt.count_parameters(model), "valid_loss": valid_loss,
-            "valid_tokens": gpt.BASE_EVAL_TOKENS, "valid_text": "the held-out 10% of the corpus (corpus_parts()[\"held\"]), in order",
+            "valid_tokens": final_tokens, "valid_text": "the held-out 10% of the corpus (corpus_parts()[\"held\"]), in order",
             "command": command, "device": args.device, "torch_threads": torch.get_num_threads(),
             "wall_s": round(train_s, 1), "torch": torch.__version__, "transformers": transformers.__version__,
             "python": platform.python_version(), "machine": platform.machine(), "complete": True,
@@ -73,7 +77,7 @@ def main(argv=None) -> int:
     gpt.save(out, model, tok, meta, half=True)
     # the number the shipped 16-bit weights give (what the tests re-check)
     shipped, _, _ = gpt.load(out, device="cpu")
-    meta["valid_loss_fp16"] = gpt.evaluate_loss(shipped, held_ids, max_tokens=gpt.BASE_EVAL_TOKENS)
+    meta["valid_loss_fp16"] = gpt.evaluate_loss(shipped, held_ids, max_tokens=final_tokens)
     (out / gpt.META_FILE).write_text(json.dumps(meta, indent=1, default=float), encoding="utf-8")
     print(f"base GPT: {meta['parameters']:,} parameters, {steps} steps in {train_s / 60:.1f} min, "
           f"validation loss {valid_loss:.4f} nats/token (16-bit: {meta['valid_loss_fp16']:.4f}) -> {out}")

@@ -212,7 +212,7 @@ quiz = Quiz(
             explanation="beam search looks for the most probable whole continuation, so its text is close to "
                         "the model's single most probable output (the mode, not a typical sample); greedy "
                         "decoding is usually close to it. Shumailov et al. generated their training data "
-                        "this way, which is why lesson 06 uses it.",
+                        "this way; lesson 06 runs it beside sampling.",
             why_not={"b": "at T = 1 the model writes text about as surprising (to itself) as human text: "
                           "see exercise 3.",
                      "c": "top-p only removes the unlikely tail at each step; it still samples."},

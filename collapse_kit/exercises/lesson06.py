@@ -173,8 +173,8 @@ cheapest_real_fraction = Exercise(
 # --------------------------------------------------------------------------- check your understanding
 quiz = Quiz("Check your understanding · lesson 06", {
     "q1": Question(
-        "Section 4: the beam-search data of generation 1 score a *lower* perplexity under the generation-0 model "
-        "than the real blocks do. Why?",
+        "Section 7: the data that generation 0 writes with beam search score a far *lower* perplexity under "
+        "generation 0 than its sampled data do. Why?",
         options={"a": "generation 1 is a better model of human text than generation 0",
                  "b": "the decoder keeps the likeliest continuations and drops improbable ones, so the data lose "
                       "the tails of human text",
@@ -184,7 +184,7 @@ quiz = Quiz("Check your understanding · lesson 06", {
         explanation="beam search (and low-temperature sampling) favours high-probability continuations, so the "
                     "data are likelier under the model that wrote them, not better: the tails vanish first "
                     "(lesson 02).",
-        why_not={"a": "a better model would score lower perplexity on *real* test text; section 3 shows it rising.",
+        why_not={"a": "a better model would score lower perplexity on *real* test text; section 7 shows it rising.",
                  "c": "generation 0 trained on real blocks only; its continuations were written afterwards.",
                  "d": "every block has the same number of tokens (prompt_tokens)."}),
     "q2": Question(
@@ -194,8 +194,8 @@ quiz = Quiz("Check your understanding · lesson 06", {
                  "c": "generation 0's model",
                  "d": "a randomly initialised model"},
         answer="b",
-        explanation="each generation starts again from the pre-trained model (OPT-125m in the paper, lesson 05's "
-                    "GPT here); only the training data carry the previous generation's influence.",
+        explanation="each generation starts again from the pre-trained model (OPT-125m in the paper, the course's "
+                    "base GPT here); only the training data carry the previous generation's influence.",
         why_not={"a": "that would be continual training; the paper re-fine-tunes the pre-trained model.",
                  "c": "generation 0 is only used to write generation 1's data and to score the data (Fig. 1).",
                  "d": "the base model is pre-trained: its pre-training never changes."}),
