@@ -6,7 +6,7 @@ Examples::
     collapse-kit finetune --generations 5 --real-fraction 0 0.1 --seeds 0 --out runs/base   # the shipped base GPT
     collapse-kit finetune --real-fraction 0.1 --seeds 3 --out runs/base   # one (arm, seed) per process
     collapse-kit finetune --preset opt-125m ...          # paper scale: needs internet, `datasets` and a GPU
-    collapse-kit prepare                                 # before a lab session: cache what lessons 03-07 train
+    collapse-kit prepare                                 # before a lab session: cache what lessons 03-06 train
 
 ``prepare`` trains and caches, offline, everything a lesson would otherwise train live (the digit
 runs of lesson 03, the base GPT of lessons 05-07, lesson 06's real-fraction grid), prints what it
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 
-PREPARE_LESSONS = ("03", "05", "06", "07")
+PREPARE_LESSONS = ("03", "05", "06")  # lesson 07 trains nothing ahead: its base GPT is shipped
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     t.add_argument("--out", default=None, help="also save the model here")
 
-    p = sub.add_parser("prepare", help="cache what lessons 03-07 train, before a lab session (offline)")
+    p = sub.add_parser("prepare", help="cache what lessons 03-06 train, before a lab session (offline)")
     p.add_argument("--lessons", nargs="+", default=list(PREPARE_LESSONS),
                    help=f"lessons to prepare (default: all of {', '.join(PREPARE_LESSONS)})")
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
@@ -171,16 +171,15 @@ def _prepare_steps(device, progress):
     steps = {
         "03": [("digit runs for the mix-ratio explorer (λ grid, fixed and fresh)",
                 lambda: images.prepare_image_runs(progress=progress))],
-        "05": [(f"base GPT ({preset} preset)", lambda: gpt.base_model(preset, seed=0, device=dev, progress=progress))],
+        "05": [(f"lesson 05's own character GPT ({preset} preset, trained live in its section 3)", lambda: gpt.base_model(preset, seed=0, device=dev, progress=progress))],
         "06": [(f"recursive fine-tuning: the real-fraction grid {ft.GRID} and the decoding arms",
                 lambda: ft.prepare_lesson(seeds=seeds, device=dev, progress=progress))],
-        "07": [(f"base GPT ({preset} preset)", lambda: gpt.base_model(preset, seed=0, device=dev, progress=progress))],
     }
     return steps
 
 
 def _prepare(args) -> int:
-    """Cache everything lessons 03-07 train (full mode), report what and how long a cold start took."""
+    """Cache everything lessons 03-06 train (full mode), report what and how long a cold start took."""
     import json
     import os
 

@@ -70,7 +70,7 @@ PRESETS: dict[str, Preset] = {
     "base": Preset(n_layer=6, n_head=6, n_embd=192, block_size=128, dropout=0.05, batch_size=32,
                    steps=2600, lr=1.5e-3, warmup=100,
                    note="the course's base model on BPE tokens: shipped trained (scripts/build_base_gpt.py, "
-                        "about 30 min on 2 CPU cores), loaded in a second"),
+                        "about 40 min on 2 CPU cores), loaded in a second"),
     "gpu": Preset(n_layer=6, n_head=6, n_embd=384, block_size=256, dropout=0.2, batch_size=64,
                   steps=5000, lr=1e-3, warmup=100,
                   note="nanoGPT's shakespeare_char baseline size; minutes on a GPU"),

@@ -8,7 +8,7 @@ reads) measures the validation loss. The weights are written in 16-bit floats (s
 to ``collapse_kit/data/base_gpt/`` with the tokenizer and a record of how they were made
 (command, seed, steps, loss curve, validation loss, wall time, versions).
 
-Run from the repository root (CPU: about 30 minutes on 2 cores; no network)::
+Run from the repository root (CPU: about 40 minutes on 2 cores; no network)::
 
     python scripts/build_base_gpt.py                  # write collapse_kit/data/base_gpt/
     python scripts/build_base_gpt.py --out DIR        # somewhere else (the slow reproduction test)

@@ -248,7 +248,7 @@ def test_shipped_base_model_matches_its_record():
     held = tok.encode(gpt.corpus_parts()["held"])
     # the shipped 16-bit weights give the recorded validation loss on the held-out plays
     assert abs(gpt.evaluate_loss(model, held, max_tokens=gpt.BASE_EVAL_TOKENS) - meta["valid_loss_fp16"]) < 2e-3
-    assert meta["valid_loss_fp16"] < meta["log"]["valid_loss"][0] - 2.0  # it learned (far below its start)
+    assert meta["valid_loss_fp16"] < np.log(tok.vocab_size) - 3.0  # it learned: far below a uniform guess (7.6)
     assert gpt.base_model("base")[2]["steps"] == meta["steps"]
     with pytest.raises(ValueError, match="shipped"):
         gpt.base_model("base", seed=3)
