@@ -134,7 +134,7 @@ class BPETokenizer:
     adjacent pair again and again until the vocabulary has ``vocab_size`` tokens, so
     common words become one token (``" the"``) and rare ones a few pieces
     (``" qu" + "estion"``). This is how GPT-2 and OPT (the paper's model) read text;
-    with 2,048 tokens 64 tokens are about 175 characters of Shakespeare, a phrase or
+    with 2,048 tokens 64 tokens are about 170 characters of Shakespeare, a phrase or
     two, close to the paper's 64-token blocks. Any text can be encoded (no unknown
     characters), and decoding gives the text back exactly.
 
