@@ -25,3 +25,14 @@ def assert_resumes(run, store, *, seed: int, generation: int, strategy):
     with pytest.raises(Stop):
         run(store=store, on_generation=crash)
     pd.testing.assert_frame_equal(whole, run(store=store))
+
+
+def assert_holds_for_many_seeds(check) -> None:
+    """Seed sweep of one notebook assert: ``check(seed) -> bool`` must hold for every seed 100, 101, ...
+
+    20 seeds by default (the notebooks use their own, smaller ones); ``COLLAPSE_KIT_SWEEP_SEEDS=100``
+    measures the pass rate over more seeds (a one-off, slow).
+    """
+    n = int(os.environ.get("COLLAPSE_KIT_SWEEP_SEEDS", "20"))
+    passed = [check(seed) for seed in range(100, 100 + n)]
+    assert all(passed), f"{check.__name__}: {sum(passed)}/{n} seeds pass"

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import assert_holds_for_many_seeds
 
 from collapse_kit import gaussian as G
 from collapse_kit.history import values
@@ -113,7 +114,6 @@ def test_model_validation():
 # Each function re-runs one notebook assert's computation (lessons 00 and 01, quick-mode sizes) for a seed and
 # returns whether it holds. The sweep requires all to hold for 20 seeds other than the notebooks' own;
 # COLLAPSE_KIT_SWEEP_SEEDS=100 measures the pass rate over more seeds (a one-off, slow).
-import os  # noqa: E402
 
 from collapse_kit.loop import run_generations  # noqa: E402
 from collapse_kit.strategies import WORKFLOWS  # noqa: E402
@@ -185,9 +185,7 @@ SWEEP = [nb00_median_variance, nb01_exact_vs_loop, nb01_variance_laws, nb01_marg
 
 @pytest.mark.parametrize("check", SWEEP, ids=lambda f: f.__name__)
 def test_notebook_asserts_hold_for_many_seeds(check):
-    n = int(os.environ.get("COLLAPSE_KIT_SWEEP_SEEDS", "20"))
-    passed = [check(seed) for seed in range(100, 100 + n)]
-    assert all(passed), f"{check.__name__}: {sum(passed)}/{n} seeds pass"
+    assert_holds_for_many_seeds(check)
 
 
 def test_the_sweep_can_fail():

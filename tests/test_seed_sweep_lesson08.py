@@ -5,10 +5,10 @@ notebook's quick-mode sizes, for another seed, and returns whether it holds. The
 them to hold for 20 seeds other than the notebook's own; ``COLLAPSE_KIT_SWEEP_SEEDS=100`` measures the
 pass rate over more seeds (a one-off, slow; the rates are in the README's Guarantees).
 """
-import os
 
 import numpy as np
 import pytest
+from conftest import assert_holds_for_many_seeds
 
 from collapse_kit import gaussian as G
 from collapse_kit import mixture as X
@@ -89,9 +89,7 @@ SWEEP = [nb08_late_entrant_pays, nb08_advantage_large_then_small, nb08_mad_fixed
 
 @pytest.mark.parametrize("check", SWEEP, ids=lambda f: f.__name__)
 def test_lesson08_asserts_hold_for_many_seeds(check):
-    n = int(os.environ.get("COLLAPSE_KIT_SWEEP_SEEDS", "20"))
-    passed = [check(seed) for seed in range(100, 100 + n)]
-    assert all(passed), f"{check.__name__}: {sum(passed)}/{n} seeds pass"
+    assert_holds_for_many_seeds(check)
 
 
 def test_the_lesson08_sweep_can_fail():
