@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from .strategies import REAL_FRACTION
+
 
 PREPARE_LESSONS = ("03", "05", "06")  # lesson 07 trains nothing ahead: its base GPT is shipped
 
@@ -244,8 +246,8 @@ def _finetune(args) -> int:
                      setup=setup, device=args.device, progress=not args.quiet)
     folder = Path(args.out) / "results"
     paths = ft.save_tables(results, folder) + _plots(results, folder)
-    table = summarize(results.history, "test_ppl", by=("real_fraction", "generation")).pivot(
-        index="generation", columns="real_fraction", values="mean")
+    table = summarize(results.history, "test_ppl", by=(REAL_FRACTION, "generation")).pivot(
+        index="generation", columns=REAL_FRACTION, values="mean")
     print("mean perplexity of real test text (columns: real fraction λ):")
     print(table.round(3).to_string())
     print(f"done in {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in paths))

@@ -21,7 +21,7 @@ import pandas as pd
 from . import history as H
 from ._validate import check_choice, check_float, check_fraction, check_int
 from .loop import run_generations
-from .strategies import WORKFLOWS, real_fraction_grid, strategy_list
+from .strategies import REAL_FRACTION, WORKFLOWS, real_fraction_grid, strategy_list
 
 MODELS = ("gaussian", "mixture")
 
@@ -189,7 +189,7 @@ def fresh_real_expected_variance(generation, sample_size: int, real_fraction: fl
     if gens.size == 0 or np.any(gens < 0) or np.any(gens != np.floor(gens)):
         raise ValueError("`generation` must hold whole numbers >= 0.")
     m = check_int("sample_size", sample_size, low=2)
-    lam = check_fraction("real_fraction", real_fraction)
+    lam = check_fraction(REAL_FRACTION, real_fraction)
     tau2 = check_float("temperature", temperature, low=0.0, low_open=True) ** 2
     kr = int(round(lam * m))
     ks = m - kr

@@ -7,6 +7,8 @@ them headlessly by setting ``control.value``.
 """
 from __future__ import annotations
 
+from .strategies import REAL_FRACTION
+
 # --------------------------------------------------------------------------- gaussian (lessons 00-01)
 def _gaussian_choices():
     from .strategies import WORKFLOWS, make_strategy
@@ -32,12 +34,12 @@ def gaussian_explorer(n_chains: int = 1000, seed: int = 0, **initial):
         "generations": w.int_slider("generations", initial.get("generations", 200), 1, 1000),
         "estimator": w.toggle("estimator", G.ESTIMATORS, initial.get("estimator", "mle")),
         "strategy": w.dropdown("strategy", choices, initial.get("strategy", next(iter(choices)))),
-        "real_fraction": w.float_slider("real fraction λ", initial.get("real_fraction", 0.1), 0.0, 1.0, 0.05),
+        REAL_FRACTION: w.float_slider("real fraction λ", initial.get(REAL_FRACTION, 0.1), 0.0, 1.0, 0.05),
     }
 
     def _sync_lambda(change=None):
         choose = choices[controls["strategy"].value]
-        controls["real_fraction"].disabled = choose(0.5) == choose(0.0)
+        controls[REAL_FRACTION].disabled = choose(0.5) == choose(0.0)
 
     controls["strategy"].observe(_sync_lambda, names="value")
     _sync_lambda()
@@ -81,12 +83,12 @@ def minority_explorer(n_chains: int = 30, generations: int = 25, seed: int = 0):
         "minority_weight": w.float_slider("minority weight", base.weights[base.minority], 0.02, 0.5, 0.01),
         "sample_size": w.int_slider("sample size M", 100, 20, 300, 10),
         "strategy": w.dropdown("strategy", choices, next(iter(choices))),
-        "real_fraction": w.float_slider("real fraction λ", 0.1, 0.0, 1.0, 0.05),
+        REAL_FRACTION: w.float_slider("real fraction λ", 0.1, 0.0, 1.0, 0.05),
     }
 
     def _sync_lambda(change=None):
         choose = choices[controls["strategy"].value]
-        controls["real_fraction"].disabled = choose(0.5) == choose(0.0)
+        controls[REAL_FRACTION].disabled = choose(0.5) == choose(0.0)
 
     controls["strategy"].observe(_sync_lambda, names="value")
     _sync_lambda()
@@ -144,7 +146,7 @@ def image_mix_explorer(real_fractions=None, *, imbalance: float = 0.1, generatio
             samples[lam, fresh] = [g0] + [I.stored_samples(folder, s, g, seed)[0, :n_show]
                                           for g in range(1, generations + 1)]
 
-    controls = {"real_fraction": w.dropdown("real fraction λ (precomputed)", lams, lams[-1]),
+    controls = {REAL_FRACTION: w.dropdown("real fraction λ (precomputed)", lams, lams[-1]),
                 "fresh": w.toggle("real digits", ["fixed set", "fresh draws"])}
 
     def draw(real_fraction, fresh):
@@ -211,7 +213,7 @@ def mix_explorer(*, model: str = "gaussian", strategy: str = "real fraction λ",
     choices = _mix_choices()
     check_choice("model", model, MODELS)
     check_choice("strategy", strategy, choices)
-    check_fraction("real_fraction", real_fraction)
+    check_fraction(REAL_FRACTION, real_fraction)
     check_int("sample_size", sample_size, low=2, high=500)
     check_int("generations", generations, low=1, high=200)
     check_float("temperature", temperature, low=0.5, high=1.5)
@@ -220,7 +222,7 @@ def mix_explorer(*, model: str = "gaussian", strategy: str = "real fraction λ",
     if n_chains is not None:
         chains = dict.fromkeys(chains, check_int("n_chains", n_chains, low=1))
     controls = {
-        "real_fraction": w.float_slider("real fraction λ", real_fraction, 0.0, 1.0, step=0.05),
+        REAL_FRACTION: w.float_slider("real fraction λ", real_fraction, 0.0, 1.0, step=0.05),
         "sample_size": w.int_slider("sample size M", sample_size, 2, 500),
         "generations": w.int_slider("generations", generations, 1, 200),
         "temperature": w.float_slider("temperature τ", temperature, 0.5, 1.5, step=0.05),
@@ -291,13 +293,13 @@ def finetune_explorer(results, grid=None):
     from .plots import finetune_generation
     from .widgets import Explorer, dropdown, int_slider
 
-    arms = sorted(float(a) for a in set(results.ppl["real_fraction"]))
+    arms = sorted(float(a) for a in set(results.ppl[REAL_FRACTION]))
     if not arms:
         raise ValueError("`results` holds no finished generation yet; run() first.")
     grid = GRID if grid is None else tuple(grid)
     missing = [g for g in grid if not any(abs(g - a) < 1e-9 for a in arms)]
     g_max = int(results.ppl["generation"].max())
-    controls = {"real_fraction": dropdown("real fraction λ", arms, arms[0]),
+    controls = {REAL_FRACTION: dropdown("real fraction λ", arms, arms[0]),
                 "generation": int_slider("generation", g_max, 0, g_max)}
     have = ", ".join(f"{a:g}" for a in arms)
     note = (f"computed: λ ∈ {{{have}}}, generations 0-{g_max}"

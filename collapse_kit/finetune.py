@@ -43,7 +43,7 @@ import pandas as pd
 from ._validate import check_choice, check_float, check_fraction, check_int, check_seed
 from .history import COLUMNS as HISTORY_COLUMNS, concat as _concat, finish as _finish
 from .store import TMP_MARK, Store, verify, write_manifest
-from .strategies import Strategy, real_fraction_grid
+from .strategies import REAL_FRACTION, Strategy, real_fraction_grid
 from .tokenizer import load_tokenizer
 
 SETUP_FILE = "setup.json"
@@ -562,14 +562,14 @@ def final_rise(results: "FinetuneResults", metric: str = "test_ppl") -> pd.DataF
     seed-to-seed standard error of the ratio (NaN with one seed). One row per real fraction."""
     rows = []
     h = results.history[results.history["metric"] == metric]
-    for lam, sub in h.groupby("real_fraction"):
+    for lam, sub in h.groupby(REAL_FRACTION):
         last = int(sub["generation"].max())
         per_seed = sub.pivot_table(index="seed", columns="generation", values="value", aggfunc="mean")
         ratio = per_seed[last] / per_seed[0]
         se = float(ratio.std(ddof=1) / np.sqrt(len(ratio))) if len(ratio) > 1 else float("nan")
-        rows.append({"real_fraction": float(lam), "generation": last, "gen0": float(per_seed[0].mean()),
+        rows.append({REAL_FRACTION: float(lam), "generation": last, "gen0": float(per_seed[0].mean()),
                      "last": float(per_seed[last].mean()), "rise": float(ratio.mean()), "rise_se": se})
-    return pd.DataFrame(rows, columns=["real_fraction", "generation", "gen0", "last", "rise", "rise_se"])
+    return pd.DataFrame(rows, columns=[REAL_FRACTION, "generation", "gen0", "last", "rise", "rise_se"])
 
 
 # --------------------------------------------------------------------------- results
@@ -639,7 +639,7 @@ def load_results(out) -> FinetuneResults:
                               for name, v in saved["metrics"].items()],
                              columns=["generation", "chain", "seed", "metric", "value"])
         hist.append(_finish(frame, strat))
-        cols = {"strategy": strat.label, "real_fraction": strat.real_fraction}
+        cols = {"strategy": strat.label, REAL_FRACTION: strat.real_fraction}
         ex += [dict(generation=g, seed=seed, **cols, text=saved["extra"].get("example", "")) for seed, g, saved in rows]
         ppl += [pd.DataFrame(dict(generation=g, seed=seed, **cols, ppl=saved["extra"]["ppl_gen0"]))
                 for seed, g, saved in rows]
@@ -647,9 +647,9 @@ def load_results(out) -> FinetuneResults:
     if hist:
         history = history.sort_values(["strategy", "seed", "generation", "metric", "chain"], kind="stable",
                                       ignore_index=True)
-    examples = pd.DataFrame(ex, columns=["generation", "seed", "strategy", "real_fraction", "text"])
+    examples = pd.DataFrame(ex, columns=["generation", "seed", "strategy", REAL_FRACTION, "text"])
     ppl = (pd.concat(ppl, ignore_index=True) if ppl else
-           pd.DataFrame(columns=["generation", "seed", "strategy", "real_fraction", "ppl"]))
+           pd.DataFrame(columns=["generation", "seed", "strategy", REAL_FRACTION, "ppl"]))
     prompt = ""
     if verify(out / "base") is None:
         test = np.load(out / "base" / "test.npy")

@@ -26,7 +26,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["generation", "chain", "seed", "metric", "value", "strategy", "strategy_name", "real_fraction",
+from .strategies import REAL_FRACTION
+
+COLUMNS = ["generation", "chain", "seed", "metric", "value", "strategy", "strategy_name", REAL_FRACTION,
            "fresh_real"]
 
 

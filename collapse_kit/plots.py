@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .strategies import REAL_FRACTION
+
 PALETTE = "colorblind"
 
 
@@ -483,14 +485,14 @@ def plot_phase_diagram(table: pd.DataFrame, *, ax=None, threshold: float | None 
     import seaborn as sns
     from matplotlib.patches import Rectangle
 
-    need = {"real_fraction", "sample_size", "spread", "effective_real_fraction"}
+    need = {REAL_FRACTION, "sample_size", "spread", "effective_real_fraction"}
     if not need <= set(table.columns):
         raise ValueError(f"`table` must come from phase_diagram() (needs columns {sorted(need)}).")
     threshold = table.attrs.get("threshold", 0.9) if threshold is None else threshold
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 4.8))
-    grid = table.pivot(index="sample_size", columns="real_fraction", values="spread").sort_index(ascending=False)
-    eff = table.pivot(index="sample_size", columns="real_fraction",
+    grid = table.pivot(index="sample_size", columns=REAL_FRACTION, values="spread").sort_index(ascending=False)
+    eff = table.pivot(index="sample_size", columns=REAL_FRACTION,
                       values="effective_real_fraction").loc[grid.index, grid.columns]
     labels = np.empty(grid.shape, dtype=object)
     for i, m in enumerate(grid.index):
@@ -569,9 +571,9 @@ def finetune_generation(results, real_fraction: float, generation: int):
     """
     from .history import summarize
 
-    ppl = results.ppl[results.ppl["real_fraction"] == real_fraction]
+    ppl = results.ppl[results.ppl[REAL_FRACTION] == real_fraction]
     if ppl.empty:
-        raise ValueError(f"`real_fraction` must be one of {sorted(set(results.ppl['real_fraction']))} "
+        raise ValueError(f"`real_fraction` must be one of {sorted(set(results.ppl[REAL_FRACTION]))} "
                          f"(got {real_fraction!r}).")
     g = min(int(generation), int(ppl["generation"].max()))
     cur, ref = ppl[ppl["generation"] == g]["ppl"].to_numpy(), ppl[ppl["generation"] == 0]["ppl"].to_numpy()
@@ -582,16 +584,16 @@ def finetune_generation(results, real_fraction: float, generation: int):
     a.set(xscale="log", xlabel="perplexity under the generation-0 model", ylabel="training sequences",
           title=f"λ = {real_fraction:g}: training data of generation {g}")
     a.legend()
-    test = summarize(results.history, "test_ppl", by=("real_fraction", "generation"))
-    for lam, sub in test.groupby("real_fraction"):
+    test = summarize(results.history, "test_ppl", by=(REAL_FRACTION, "generation"))
+    for lam, sub in test.groupby(REAL_FRACTION):
         b.plot(sub["generation"], sub["mean"], "o-", label=f"λ = {lam:g}")
-    row = test[(test["real_fraction"] == real_fraction) & (test["generation"] == g)]
+    row = test[(test[REAL_FRACTION] == real_fraction) & (test["generation"] == g)]
     b.plot(row["generation"], row["mean"], "o", ms=14, mfc="none", mec="k")
     b.set(xlabel="generation", ylabel="perplexity of real test text", title="real-test perplexity per generation")
     b.legend()
     if g != generation:
         annotate(b, f"generation {generation} not run for λ = {real_fraction:g}; showing {g}")
-    ex = results.examples[(results.examples["real_fraction"] == real_fraction) & (results.examples["generation"] == g)]
+    ex = results.examples[(results.examples[REAL_FRACTION] == real_fraction) & (results.examples["generation"] == g)]
     text = ex["text"].iloc[0] if len(ex) else ""
     fig.text(0.01, -0.06, f"generation {g} continues the prompt: " + text.replace("\n", " ⏎ "), fontsize=9,
              family="monospace")

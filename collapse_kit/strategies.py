@@ -36,6 +36,9 @@ import numpy as np
 from ._validate import check_fraction, check_int
 
 NAMES = ("replace", "accumulate", "accumulate_subsample", "real_fraction")
+#: The name of the real fraction λ: the last strategy's name, its parameter, and the history column that
+#: every table, plot and explorer reads λ from. Other modules use this constant, never the string.
+REAL_FRACTION = NAMES[3]
 
 #: the signature of a source of real data: ``source(rng, n_chains, n) -> array (n_chains, n, *item)``
 RealSampler = Callable[[np.random.Generator, int, int], np.ndarray]

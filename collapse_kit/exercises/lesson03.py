@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..strategies import REAL_FRACTION, WORKFLOWS
+
 from ..checks import CheckFailed, Exercise, expect_close
 
 
@@ -157,9 +159,9 @@ def reference_smallest_real_fraction(history, target, fresh=False):
     whose ``minority_share``, averaged over chains at the last generation, is at least ``target``;
     ``None`` if no λ reaches it."""
     h = history[history["metric"] == "minority_share"]
-    h = h[(h["real_fraction"] == 0) | (h["fresh_real"] == bool(fresh))]
+    h = h[(h[REAL_FRACTION] == 0) | (h["fresh_real"] == bool(fresh))]
     last = h[h["generation"] == h["generation"].max()]
-    final = last.groupby("real_fraction")["value"].mean().sort_index()
+    final = last.groupby(REAL_FRACTION)["value"].mean().sort_index()
     ok = final[final >= target]
     return None if ok.empty else float(ok.index[0])
 
@@ -239,7 +241,7 @@ quiz = Quiz("Lesson 03", {
     "q5": Question("Which arm keeps the rare digits in this lesson?", "c",
                    "Both real-data arms: real examples of 7, 8 and 9 come back every generation, so the rarest "
                    "digits can return; under replace a digit the model stopped drawing has nothing to come back from.",
-                   options={"a": "replace", "b": "only fresh real data", "c": "λ = 0.5, fixed or fresh"}),
+                   options={"a": WORKFLOWS[0].name, "b": "only fresh real data", "c": "λ = 0.5, fixed or fresh"}),
 })
 
 #: the answers the solution notebook gives

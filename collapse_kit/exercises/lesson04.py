@@ -15,6 +15,7 @@ import numpy as np
 from functools import lru_cache
 
 from ..checks import CheckFailed, Exercise, Question, Quiz
+from ..strategies import REAL_FRACTION, WORKFLOWS
 
 
 # ----------------------------------------------------------------------------- exercise 1
@@ -95,7 +96,7 @@ GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
 
 def reference_error_budget_experiment(real_fractions=GRID, n_chains=1000, generations=10, seed=0):
-    """Run ``Strategy("real_fraction", λ)`` (fixed real set) for every λ on the regression problem
+    """Run the real-fraction strategy λ (fixed real set) for every λ on the regression problem
     (T = 50 rows per training set, d = 10, σ = 1) and return ``(errors, choice)``:
 
     ``errors[λ]`` is the mean excess test error at the last generation divided by one real fit's
@@ -104,9 +105,9 @@ def reference_error_budget_experiment(real_fractions=GRID, n_chains=1000, genera
     """
     from ..history import final
     from ..regression import compare_regression, ols_error_unit
-    from ..strategies import Strategy
+    from ..strategies import real_fraction_grid
 
-    strategies = [Strategy("real_fraction", float(lam)) for lam in real_fractions]
+    strategies = real_fraction_grid([float(lam) for lam in real_fractions])
     hist = compare_regression(strategies, n_chains=n_chains, generations=generations, n_samples=T,
                               n_features=D, noise=SIGMA, seed=seed)
     last = final(hist, "test error").set_index("strategy")["mean"]
@@ -121,9 +122,9 @@ def _package_run(real_fractions, generations, n_chains=2000, seed=20240):
     """The checker's own, independent run: means and standard errors in one-fit units."""
     from ..history import final
     from ..regression import compare_regression, ols_error_unit
-    from ..strategies import Strategy
+    from ..strategies import real_fraction_grid
 
-    strategies = [Strategy("real_fraction", float(lam)) for lam in real_fractions]
+    strategies = real_fraction_grid([float(lam) for lam in real_fractions])
     hist = compare_regression(strategies, n_chains=n_chains, generations=generations, n_samples=T,
                               n_features=D, noise=SIGMA, seed=seed)
     last = final(hist, "test error").set_index("strategy")
@@ -220,7 +221,7 @@ quiz = Quiz("Check your understanding · lesson 04", {
     "q2": Question(
         "A team can afford to train each generation on at most M items (a fixed compute budget). Which strategy "
         "does that rule out?",
-        options={"a": "replace", "b": "accumulate", "c": "accumulate_subsample", "d": "real_fraction λ = 0.3"},
+        options={"a": WORKFLOWS[0].name, "b": WORKFLOWS[1].name, "c": WORKFLOWS[2].name, "d": f"{REAL_FRACTION} λ = 0.3"},
         answer="b",
         explanation="`accumulate` trains on all real data plus every synthetic batch: its training set grows by M "
                     "items per generation. `accumulate_subsample` (Kazdan et al. 2024) is the fixed-size version.",

@@ -7,6 +7,7 @@ import numpy as np
 import dataclasses
 
 from ..checks import CheckFailed, Exercise, Question, Quiz, expect_close
+from ..strategies import REAL_FRACTION
 
 
 # --------------------------------------------------------------------------- the mixed training set
@@ -96,7 +97,7 @@ distinct_n = Exercise(
 # --------------------------------------------------------------------------- exercise 3: the cheapest real fraction
 def damage_removed(table, real_fraction: float) -> float:
     """Share of the λ = 0 arm's damage (rise − 1 of the real-test perplexity) that ``real_fraction`` removes."""
-    rise = table.set_index("real_fraction")["rise"]
+    rise = table.set_index(REAL_FRACTION)["rise"]
     d0 = float(rise.loc[0.0]) - 1.0
     return float("nan") if d0 <= 0 else 1.0 - (float(rise.loc[real_fraction]) - 1.0) / d0
 
@@ -104,7 +105,7 @@ def damage_removed(table, real_fraction: float) -> float:
 def reference_cheapest_real_fraction(table):
     """The smallest computed λ whose rise (last / generation-0 real-test perplexity) removes at least half of
     the λ = 0 arm's rise; ``None`` when no computed λ does. ``table``: :func:`collapse_kit.finetune.final_rise`."""
-    rise = table.set_index("real_fraction")["rise"].sort_index()
+    rise = table.set_index(REAL_FRACTION)["rise"].sort_index()
     if 0.0 not in rise.index:
         raise ValueError("the table needs the λ = 0 arm (the damage to compare with).")
     d0 = float(rise.loc[0.0]) - 1.0
@@ -118,7 +119,7 @@ def _cheapest_test(table):
     def test(fn) -> None:
         got = fn()
         want = reference_cheapest_real_fraction(table)
-        lams = sorted(float(x) for x in table["real_fraction"])
+        lams = sorted(float(x) for x in table[REAL_FRACTION])
         shown = ", ".join(f"{x:g}" for x in lams)
         if got is None or want is None:
             if got is None and want is None:
