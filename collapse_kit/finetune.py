@@ -178,7 +178,8 @@ class FineTunedLM:
 
     Data are token blocks with a chain axis of length 1: ``(1, n_blocks, T)``.
     ``fit(blocks, rng)`` fine-tunes a fresh copy of the base model on them (the paper
-    re-fine-tunes the pre-trained model every generation); ``sample(n, rng)`` continues the
+    re-fine-tunes the pre-trained model every generation), keeping the epoch with the lowest loss on
+    ``valid`` (default: the run folder's ``valid.npy``); ``sample(n, rng)`` continues the
     first ``n`` real prompts (cycling if ``n`` exceeds them) and returns the new tokens,
     ``(1, n, new_tokens)``. ``save``/``load`` write and read safetensors, so the loop's
     store can save every generation's model.
@@ -188,6 +189,8 @@ class FineTunedLM:
                  progress: bool = False, valid=None):
         self.base_dir, self.prompts, self.setup = Path(base_dir), np.asarray(prompts), setup
         self.device, self.progress, self.model = device, progress, None
+        if valid is None and (self.base_dir / "valid.npy").is_file():  # the run folder's (see prepare)
+            valid = np.load(self.base_dir / "valid.npy")
         self.valid = None if valid is None else np.asarray(valid)
 
     def fit(self, data, rng: np.random.Generator) -> "FineTunedLM":
@@ -464,8 +467,7 @@ def run(out, *, generations: int = 5, real_fractions: Sequence[float] = (0.0, 0.
     out = prepare(out, setup, device=device, progress=progress)
     base = out / "base"
     real, test = np.load(base / "real.npy"), np.load(base / "test.npy")
-    valid = np.load(base / "valid.npy") if (base / "valid.npy").is_file() else None
-    run_generations(lambda: FineTunedLM(base, real, setup, device, progress, valid), real, generations=generations,
+    run_generations(lambda: FineTunedLM(base, real, setup, device, progress), real, generations=generations,
                     sample_size=len(real), strategies=strategies,
                     metrics={"": lm_metrics(test, tokenizer_of(base), setup.prompt_tokens)}, seeds=seeds,
                     store=Store(out, describe=asdict(setup)), progress=progress)

@@ -220,9 +220,9 @@ def watermarked_lm(base_dir, prompts, setup, green: GreenList, *, delta: float =
     """lesson 06's :class:`~collapse_kit.finetune.FineTunedLM` whose continuations come from
     "providers": a share ``share`` of them watermark (δ = ``delta``), the rest do not. Plugs into
     :func:`collapse_kit.loop.run_generations` like the plain model; ``setup.decoding`` must be
-    ``"sample"`` (the watermark acts on sampling logits). As in :func:`collapse_kit.finetune.run`, the
-    run folder's ``valid.npy`` (when :func:`~collapse_kit.finetune.prepare` wrote one) chooses each
-    generation's best epoch."""
+    ``"sample"`` (the watermark acts on sampling logits). As for the plain model, the run
+    folder's ``valid.npy`` (written by :func:`~collapse_kit.finetune.prepare`) chooses each generation's
+    best epoch."""
     from .finetune import FineTunedLM
 
     if setup.decoding != "sample":
@@ -240,8 +240,4 @@ def watermarked_lm(base_dir, prompts, setup, green: GreenList, *, delta: float =
                                         seed=seed, temperature=s.temperature, top_k=s.top_k, top_p=s.top_p,
                                         progress=progress)[0]
 
-    from pathlib import Path
-
-    valid_path = Path(base_dir) / "valid.npy"
-    valid = np.load(valid_path) if valid_path.is_file() else None
-    return WatermarkedLM(base_dir, prompts, setup, device, progress, valid)
+    return WatermarkedLM(base_dir, prompts, setup, device, progress)
