@@ -108,10 +108,12 @@ def minority_explorer(n_chains: int = 30, generations: int = 25, seed: int = 0):
 
 
 # --------------------------------------------------------------------------- images (lesson 03)
-def image_mix_explorer(real_fractions=None, *, imbalance: float = 0.1, generations: int | None = None, seed: int = 0,
-                       vae: dict | None = None, n_show: int = 16, progress: bool = True):
+def image_mix_explorer(real_fractions=None, *, imbalance: float = 0.1, generations: int | None = None,
+                       n_chains: int | None = None, seed: int = 0, vae: dict | None = None, n_show: int = 16,
+                       progress: bool = True):
     """Lesson 03's mix-ratio explorer: real fraction λ (fixed or fresh real digits) → rare-digit share,
-    recognised share and latent spread per generation, against replace, with the samples of every generation.
+    recognised share and latent spread per generation (means over the run's chains), against replace, with
+    the samples of every generation (the first chain's).
 
     The runs are precomputed by :func:`collapse_kit.images.prepare_image_runs` (the loop with a store in
     the cache folder: computed on first use, loaded afterwards); only the λ of ``real_fractions``
@@ -129,9 +131,10 @@ def image_mix_explorer(real_fractions=None, *, imbalance: float = 0.1, generatio
     lesson = I.lesson_settings()
     lams = sorted(set(lesson["real_fractions"] if real_fractions is None else real_fractions))
     generations = lesson["generations"] if generations is None else generations
+    n_chains = lesson["n_chains"] if n_chains is None else n_chains
     vae = dict(lesson["vae"] if vae is None else vae)
-    history, folder = I.prepare_image_runs(lams, imbalance=imbalance, generations=generations, seed=seed, vae=vae,
-                                           progress=progress)
+    history, folder = I.prepare_image_runs(lams, imbalance=imbalance, generations=generations, n_chains=n_chains,
+                                           seed=seed, vae=vae, progress=progress)
     x, _ = I.load_digits(imbalance, seed=seed)
     real_minority = float(I.class_shares(x, I.train_classifier(seed))[list(I.MINORITY)].sum())
 
@@ -155,7 +158,7 @@ def image_mix_explorer(real_fractions=None, *, imbalance: float = 0.1, generatio
         fig, result = image_mix_figure(history, s.label, samples[real_fraction, fresh],
                                        baseline=None if real_fraction == 0 else Strategy().label,
                                        real_minority=real_minority, n_show=n_show)
-        fig.suptitle(f"imbalance {imbalance}, {generations} generations; precomputed λ: "
+        fig.suptitle(f"imbalance {imbalance}, {generations} generations, mean of {n_chains} chains; precomputed λ: "
                      f"{', '.join(f'{v:g}' for v in lams)} (fixed and fresh)", fontsize=9, y=1.0)
         result["strategy"] = s.label
         return fig, result

@@ -50,7 +50,7 @@ IMAGE_SHAPE = (8, 8)
 RESERVOIR = 0.25          # share of each digit's images held out for fresh real draws
 MIN_CONFIDENCE = 0.5      # the judge must be at least this sure to recognise an image
 MINORITY = (7, 8, 9)      # the rare digits of the imbalanced set
-RUNS_VERSION = 1          # bump when the model or the metrics change: cached runs are then recomputed
+RUNS_VERSION = 2          # bump when the model or the metrics change: cached runs are then recomputed
 
 
 # --------------------------------------------------------------------------- data
@@ -170,18 +170,31 @@ def class_shares(images, classifier, min_confidence: float = MIN_CONFIDENCE) -> 
 
 
 # --------------------------------------------------------------------------- the VAE
-def _build_vae(latent_dim: int, hidden: int):
+def _build_vae(latent_dim: int, hidden: int, n_chains: int, generator):
+    """``n_chains`` independent VAEs as one module: every weight has a leading chain axis and a layer is one
+    batched matrix product, so a step trains all chains at the cost of about one (small MLPs are overhead-bound
+    on a CPU). Chains share no parameter and Adam works element-wise, so each chain trains exactly as alone."""
     import torch
     from torch import nn
+
+    class Linear(nn.Module):
+        def __init__(self, n_in, n_out):
+            super().__init__()
+            bound = 1 / n_in ** 0.5                     # torch.nn.Linear's default initialisation
+            self.weight = nn.Parameter((torch.rand(n_chains, n_in, n_out, generator=generator) * 2 - 1) * bound)
+            self.bias = nn.Parameter((torch.rand(n_chains, 1, n_out, generator=generator) * 2 - 1) * bound)
+
+        def forward(self, x):                           # x: (n_chains, batch, n_in)
+            return torch.baddbmm(self.bias, x, self.weight)
 
     class VAE(nn.Module):
         def __init__(self):
             super().__init__()
-            self.enc = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
-            self.mu = nn.Linear(hidden, latent_dim)
-            self.logvar = nn.Linear(hidden, latent_dim)
-            self.dec = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                     nn.Linear(hidden, 64))
+            self.enc = nn.Sequential(Linear(64, hidden), nn.ReLU(), Linear(hidden, hidden), nn.ReLU())
+            self.mu = Linear(hidden, latent_dim)
+            self.logvar = Linear(hidden, latent_dim)
+            self.dec = nn.Sequential(Linear(latent_dim, hidden), nn.ReLU(), Linear(hidden, hidden), nn.ReLU(),
+                                     Linear(hidden, 64))
 
         def encode(self, x):
             h = self.enc(x)
@@ -208,19 +221,23 @@ class DigitVAE:
     beta : float > 0, the final weight of the KL term (below 1 the codes of rare digits stay apart)
     prior_components : int >= 0, mixture components fitted to the encoded training images
         (0: sample latents from the N(0, I) prior instead)
+    temperature : float > 0, sampling bias of the latent mixture, like a softmax temperature: a component
+        is chosen with probability ∝ ``weight ** (1 / temperature)`` and its spread is multiplied by
+        ``temperature``. Below 1 the common digits and their typical strokes are drawn more often
+        (Alemohammad et al.'s sampling bias); 1 is the fitted mixture itself.
     threads : int >= 1 or None, torch CPU threads while fitting (a small MLP is fastest on 1)
     device : str, optional ("cpu", "cuda", "mps"); default :func:`collapse_kit.get_device`
 
     Notes
     -----
-    ``fit(data (n_chains, N, 64), rng)`` trains one network per chain; every random number (weights,
-    mini-batches, reparameterisation noise, the mixture) comes from ``rng``: same seed, same numbers on
-    the same device. ``sample(n, rng)`` returns ``(n_chains, n, 64)`` mean images in [0, 1].
+    ``fit(data (n_chains, N, 64), rng)`` trains one network per chain (all chains at once, batched);
+    every random number (weights, mini-batches, reparameterisation noise, the mixture) comes from
+    ``rng``: same seed, same numbers on the same device. ``sample(n, rng)`` returns ``(n_chains, n, 64)`` mean images in [0, 1].
     """
 
-    def __init__(self, latent_dim: int = 8, hidden: int = 128, epochs: int = 150, batch_size: int = 64,
+    def __init__(self, latent_dim: int = 8, hidden: int = 128, epochs: int = 150, batch_size: int = 128,
                  lr: float = 2e-3, warmup: float = 0.3, beta: float = 0.1, prior_components: int = 30,
-                 threads: int | None = 1,
+                 temperature: float = 1.0, threads: int | None = 1,
                  device: str | None = None):
         self.latent_dim = check_int("latent_dim", latent_dim, low=1)
         self.hidden = check_int("hidden", hidden, low=4)
@@ -230,20 +247,22 @@ class DigitVAE:
         self.warmup = check_float("warmup", warmup, low=0.0, high=1.0)
         self.beta = check_float("beta", beta, low=0.0, low_open=True)
         self.prior_components = check_int("prior_components", prior_components, low=0)
+        self.temperature = check_float("temperature", temperature, low=0.0, low_open=True)
         self.threads = None if threads is None else check_int("threads", threads, low=1)
         if device is None:
             from .runtime import get_device
 
             device = get_device()
         self.device = device
-        self.nets_: list = []
+        self.net_ = None          # all chains' networks, batched (see _build_vae)
         self.priors_: list = []   # per chain: (weights, means, cholesky factors) or None
         self.losses_: list = []   # per chain: loss per epoch
 
     def settings(self) -> dict:
         """The constructor's arguments (device excluded): they name a cached run."""
         return dict(latent_dim=self.latent_dim, hidden=self.hidden, epochs=self.epochs, batch_size=self.batch_size,
-                    lr=self.lr, warmup=self.warmup, beta=self.beta, prior_components=self.prior_components)
+                    lr=self.lr, warmup=self.warmup, beta=self.beta, prior_components=self.prior_components,
+                    **({} if self.temperature == 1.0 else {"temperature": self.temperature}))
 
     def __repr__(self) -> str:
         return "DigitVAE(" + ", ".join(f"{k}={v!r}" for k, v in self.settings().items()) + ")"
@@ -264,51 +283,53 @@ class DigitVAE:
         if self.device == "cpu" and self.threads is not None:
             torch.set_num_threads(self.threads)
         try:
-            fitted = [self._fit_one(xc, rng) for xc in x]
+            self.net_, losses = self._fit_all(x, rng)
         finally:
             torch.set_num_threads(old)
-        self.nets_ = [f[0] for f in fitted]
-        self.losses_ = [f[1] for f in fitted]
-        self.priors_ = [self._fit_prior(net, xc, rng) for net, xc in zip(self.nets_, x)]
+        self.losses_ = [list(l) for l in losses.T]
+        mu = self.encode(x)
+        self.priors_ = [self._fit_prior(m, rng) for m in mu]
         return self
 
-    def _fit_one(self, x, rng):
+    def _fit_all(self, x, rng):
+        """Train one VAE per chain, all chains in one batched network (see :func:`_build_vae`)."""
         import torch
         import torch.nn.functional as F
 
         gen = torch.Generator(device="cpu").manual_seed(int(rng.integers(0, 2**63 - 1)))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
-            net = _build_vae(self.latent_dim, self.hidden).to(self.device)
+        n_chains, n = x.shape[:2]
+        net = _build_vae(self.latent_dim, self.hidden, n_chains, gen).to(self.device)
         xt = torch.tensor(x)  # a copy: the loop may pass a read-only broadcast view
+        chain = torch.arange(n_chains)[:, None]
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
-        n, losses = xt.shape[0], []
+        losses = np.zeros((self.epochs, n_chains))
         warm = max(1, int(round(self.warmup * self.epochs)))
         net.train()
         for epoch in range(self.epochs):
             beta = self.beta * (min(1.0, (epoch + 1) / warm) if self.warmup > 0 else 1.0)
-            perm, total = torch.randperm(n, generator=gen), 0.0
+            perm = torch.stack([torch.randperm(n, generator=gen) for _ in range(n_chains)])
+            total = torch.zeros(n_chains)
             for start in range(0, n, self.batch_size):
-                xb = xt[perm[start:start + self.batch_size]].to(self.device)
-                noise = torch.randn(xb.shape[0], self.latent_dim, generator=gen).to(self.device)
+                xb = xt[chain, perm[:, start:start + self.batch_size]].to(self.device)  # (chains, b, 64)
+                noise = torch.randn(n_chains, xb.shape[1], self.latent_dim, generator=gen).to(self.device)
                 logits, mu, logvar = net(xb, noise)
-                rec = F.binary_cross_entropy_with_logits(logits, xb, reduction="sum")
-                kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-                loss = (rec + beta * kl) / xb.shape[0]
+                rec = F.binary_cross_entropy_with_logits(logits, xb, reduction="none").sum(dim=(1, 2))
+                kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=(1, 2))
+                loss = (rec + beta * kl) / xb.shape[1]            # per chain: its own mean loss
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                loss.sum().backward()                             # chains share no weight: independent gradients
                 opt.step()
-                total += float(loss.detach()) * xb.shape[0]
-            losses.append(total / n)
+                total += loss.detach().cpu() * xb.shape[1]
+            losses[epoch] = total.numpy() / n
         net.eval()
         return net, losses
 
-    def _fit_prior(self, net, x, rng):
+    def _fit_prior(self, mu, rng):
         if not self.prior_components:
             return None
         from sklearn.mixture import GaussianMixture
 
-        mu = self._encode_net(net, x).astype(np.float64)
+        mu = np.asarray(mu, dtype=np.float64)
         k = min(self.prior_components, len(mu) // 2 or 1)
         gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-3, max_iter=200,
                              random_state=int(rng.integers(0, 2**31 - 1))).fit(mu)
@@ -316,46 +337,50 @@ class DigitVAE:
 
     # ------------------------------------------------------------------ use
     def _check_fitted(self):
-        if not self.nets_:
+        if self.net_ is None:
             raise RuntimeError("call fit() before using the VAE.")
 
-    def _encode_net(self, net, x):
-        import torch
-
-        with torch.no_grad():
-            return net.encode(torch.tensor(np.asarray(x, np.float32)).to(self.device))[0].cpu().numpy()
+    @property
+    def n_chains(self) -> int:
+        self._check_fitted()
+        return len(self.priors_)
 
     def encode(self, images) -> np.ndarray:
         """Posterior means μ(x): images ``(n_chains, n, 64)`` → ``(n_chains, n, latent_dim)``, each chain
-        with its own encoder."""
+        with its own encoder; images ``(1, n, 64)`` are encoded by every chain's encoder."""
+        import torch
+
         self._check_fitted()
         x = np.asarray(images, dtype=np.float32)
-        if x.ndim != 3 or x.shape[0] != len(self.nets_) or x.shape[2] != 64:
-            raise ValueError(f"`images` must have shape ({len(self.nets_)}, n, 64) (got {x.shape}).")
-        return np.stack([self._encode_net(net, xc) for net, xc in zip(self.nets_, x)])
+        chains = self.net_.mu.weight.shape[0]
+        if x.ndim != 3 or x.shape[0] not in (1, chains) or x.shape[2] != 64:
+            raise ValueError(f"`images` must have shape ({chains}, n, 64) or (1, n, 64) (got {x.shape}).")
+        x = np.broadcast_to(x, (chains,) + x.shape[1:])
+        with torch.no_grad():
+            return self.net_.encode(torch.tensor(x).to(self.device))[0].cpu().numpy()
 
     def decode(self, z) -> np.ndarray:
         """Mean images in [0, 1]: latents ``(n_chains, n, latent_dim)`` → ``(n_chains, n, 64)``."""
         import torch
 
         self._check_fitted()
-        z = np.asarray(z, dtype=np.float32)
         with torch.no_grad():
-            return np.stack([torch.sigmoid(net.dec(torch.as_tensor(zc).to(self.device))).cpu().numpy()
-                             for net, zc in zip(self.nets_, z)])
+            return torch.sigmoid(self.net_.dec(torch.tensor(np.asarray(z, np.float32)).to(self.device))).cpu().numpy()
 
     def sample_latents(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``(n_chains, n, latent_dim)`` latents from each chain's mixture (or N(0, I))."""
+        """``(n_chains, n, latent_dim)`` latents from each chain's mixture (or N(0, I)) at the sampling
+        ``temperature``: component weights ``w ** (1 / temperature)`` (renormalised), spreads × ``temperature``."""
         self._check_fitted()
         n = check_int("n", n, low=1)
         out = []
         for prior in self.priors_:
-            eps = rng.standard_normal((n, self.latent_dim))
+            eps = self.temperature * rng.standard_normal((n, self.latent_dim))
             if prior is None:
                 out.append(eps)
                 continue
             w, means, chol = prior
-            comp = rng.choice(len(w), size=n, p=w / w.sum())
+            p = np.asarray(w, float) ** (1.0 / self.temperature)
+            comp = rng.choice(len(w), size=n, p=p / p.sum())
             out.append(means[comp] + np.einsum("nij,nj->ni", chol[comp], eps))
         return np.stack(out).astype(np.float32)
 
@@ -371,10 +396,11 @@ class DigitVAE:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "settings.json").write_text(json.dumps(self.settings()))
-        for i, (net, prior) in enumerate(zip(self.nets_, self.priors_)):
-            torch.save(net.state_dict(), folder / f"net{i}.pt")
+        torch.save(self.net_.state_dict(), folder / "vae.pt")
+        for i, prior in enumerate(self.priors_):
             if prior is not None:
                 np.savez(folder / f"prior{i}.npz", w=prior[0], means=prior[1], chol=prior[2])
+        (folder / "chains.json").write_text(json.dumps(len(self.priors_)))
 
     def load(self, folder) -> "DigitVAE":
         import torch
@@ -383,11 +409,12 @@ class DigitVAE:
         saved = json.loads((folder / "settings.json").read_text())
         if saved != self.settings():
             raise ValueError(f"{folder} holds a VAE with settings {saved}, not {self.settings()}.")
-        self.nets_, self.priors_ = [], []
-        for i in range(len(list(folder.glob("net*.pt")))):
-            net = _build_vae(self.latent_dim, self.hidden)
-            net.load_state_dict(torch.load(folder / f"net{i}.pt", map_location=self.device))
-            self.nets_.append(net.to(self.device).eval())
+        n_chains = int(json.loads((folder / "chains.json").read_text()))
+        net = _build_vae(self.latent_dim, self.hidden, n_chains, torch.Generator())
+        net.load_state_dict(torch.load(folder / "vae.pt", map_location=self.device))
+        self.net_ = net.to(self.device).eval()
+        self.priors_ = []
+        for i in range(n_chains):
             p = folder / f"prior{i}.npz"
             if p.is_file():
                 with np.load(p) as f:
@@ -407,11 +434,46 @@ def latent_spread(images, reference: DigitVAE) -> np.ndarray:
     return mu.std(axis=1).mean(axis=-1)
 
 
+@lru_cache(maxsize=1)
+def _reference_pca():
+    from sklearn.decomposition import PCA
+
+    x, _ = _all_digits()
+    return PCA(8, random_state=0).fit(x)
+
+
+def reference_spread(images) -> np.ndarray:
+    """Spread of ``images (n_chains, n, 64)`` in a fixed reference space, per chain: the 8 principal
+    components of all 1,797 real digits, ``mean_j std_i pc(x_i)_j``.
+
+    Unlike :func:`latent_spread`, this yardstick was fitted to no arm's training data, so it gives no
+    "home advantage" to images like generation 0's training set (an encoder spreads the images it was
+    trained on more widely than unseen ones of the same digits).
+    """
+    x = check_array("images", images, ndim=3)
+    if x.shape[1] < 2:
+        raise ValueError("`images` must hold at least 2 images per chain to measure a spread.")
+    pca = _reference_pca()
+    return np.stack([pca.transform(xc).std(axis=0).mean() for xc in x])
+
+
 def pixel_sharpness(images) -> np.ndarray:
     """``mean |2x - 1|`` over the last axis and the images (1 = black/white, 0 = all grey); blurry
     averaged digits score lower. Images ``(..., n, 64)`` → one value per leading index."""
     x = np.asarray(images, dtype=float)
     return np.abs(2 * x - 1).mean(axis=(-2, -1))
+
+
+def class_distance(shares, reference) -> np.ndarray:
+    """Total-variation distance between two mixes of digits: ``0.5 * sum |a - b|`` over the ten digits and
+    the *unrecognised* share (``1 - sum``), as :func:`class_shares` returns them. 0: the same mix; 1: no
+    overlap. ``shares (..., 10)`` against ``reference (10,)`` → ``(...)``."""
+    a = check_array("shares", shares, ndim=(1, 2))
+    b = check_array("reference", reference, ndim=1)
+    if a.shape[-1] != N_CLASSES or b.shape != (N_CLASSES,):
+        raise ValueError(f"`shares` and `reference` must hold {N_CLASSES} class shares (got {a.shape}, {b.shape}).")
+    full = lambda s: np.concatenate([s, 1 - s.sum(axis=-1, keepdims=True)], axis=-1)  # noqa: E731
+    return 0.5 * np.abs(full(a) - full(b)).sum(axis=-1)
 
 
 def digit_metrics(judge, minority=MINORITY, min_confidence: float = MIN_CONFIDENCE, n_eval: int = 2000):
@@ -420,7 +482,10 @@ def digit_metrics(judge, minority=MINORITY, min_confidence: float = MIN_CONFIDEN
     Each generation's model draws ``n_eval`` fresh images (from the context's own random stream,
     ``ctx.rng("judge")``, so the loop's numbers do not change) and, per chain, the metric returns
     ``share.0`` … ``share.9`` (the judge's class shares), ``recognised``, ``minority_share`` (digits
-    ``minority`` together), ``latent_spread`` (in ``ctx.model0``'s latent space) and ``sharpness``.
+    ``minority`` together), ``class_distance`` (:func:`class_distance` from the judge's shares of the
+    chain's real training set: how far the mix of digits has drifted), ``latent_spread`` (in
+    ``ctx.model0``'s latent space), ``reference_spread`` (in the principal components of all real digits:
+    :func:`reference_spread`) and ``sharpness``.
     Measuring on 2,000 draws rather than on the M training samples cuts the measurement noise
     (a share p is known to about sqrt(p(1-p)/n_eval)); ``n_eval=0`` measures ``ctx.samples``.
     """
@@ -431,10 +496,13 @@ def digit_metrics(judge, minority=MINORITY, min_confidence: float = MIN_CONFIDEN
     def measure(ctx) -> dict:
         images = ctx.model.sample(n_eval, ctx.rng("judge")) if n_eval else ctx.samples
         shares = np.stack([class_shares(s, judge, min_confidence) for s in images])  # (chains, 10)
+        real = np.stack([class_shares(r, judge, min_confidence) for r in ctx.real])
         out = {f"share.{c}": shares[:, c] for c in range(N_CLASSES)}
         out["recognised"] = shares.sum(axis=1)
         out["minority_share"] = shares[:, minority].sum(axis=1)
+        out["class_distance"] = np.array([class_distance(s, r) for s, r in zip(shares, real)])
         out["latent_spread"] = latent_spread(images, ctx.model0)
+        out["reference_spread"] = reference_spread(images)
         out["sharpness"] = pixel_sharpness(images)
         return out
 
@@ -450,26 +518,30 @@ def shares_table(history, strategy: str | None = None):
 
 # --------------------------------------------------------------------------- cached runs for the explorer
 def lesson_settings() -> dict:
-    """Lesson 03's sizes, by mode: ``vae`` (DigitVAE settings), ``generations`` and the explorer's
-    ``real_fractions``. Quick mode runs fewer generations and a smaller explorer grid with the same model
-    (fewer epochs would leave generation 0 without the rarest digits)."""
+    """Lesson 03's sizes, by mode: ``vae`` (DigitVAE settings), ``generations``, ``n_chains`` and the
+    explorer's ``real_fractions``. Quick mode runs fewer generations and chains and a smaller explorer grid
+    with the same model (fewer epochs would leave generation 0 without the rarest digits). The chains are
+    independent repeats of the whole experiment (one VAE each, trained together): the lesson's asserts
+    compare arms chain by chain, with standard errors across chains."""
     from .runtime import pick
 
-    return dict(vae={}, generations=pick(8, 4),
+    return dict(vae={}, generations=pick(8, 4), n_chains=pick(8, 6),
                 real_fractions=pick((0.0, 0.25, 0.5), (0.0, 0.5)))
 
 
-def run_folder(vae: DigitVAE, *, imbalance: float, seed: int, generations: int, sample_size: int) -> Path:
+def run_folder(vae: DigitVAE, *, imbalance: float, seed: int, generations: int, sample_size: int,
+               n_chains: int = 1) -> Path:
     """The cache folder of one lesson-03 run setting (under :func:`collapse_kit.runtime.cache_dir`)."""
     from .runtime import cache_dir
 
     key = json.dumps(dict(vae.settings(), imbalance=imbalance, seed=seed, generations=generations,
-                          sample_size=sample_size, version=RUNS_VERSION), sort_keys=True)
+                          sample_size=sample_size, n_chains=n_chains, version=RUNS_VERSION), sort_keys=True)
     return cache_dir("images", hashlib.sha256(key.encode()).hexdigest()[:12])
 
 
 def prepare_image_runs(real_fractions=None, *, imbalance: float = 0.1, generations: int | None = None,
-                       sample_size: int | None = None, seed: int = 0, vae: dict | None = None, progress: bool = False):
+                       n_chains: int | None = None, sample_size: int | None = None, seed: int = 0,
+                       vae: dict | None = None, progress: bool = False):
     """Run (or load from the cache) the lesson-03 loop for a grid of real fractions λ, fixed and fresh.
 
     Every run goes through :func:`~collapse_kit.loop.run_generations` with ``store=`` a folder under
@@ -484,14 +556,17 @@ def prepare_image_runs(real_fractions=None, *, imbalance: float = 0.1, generatio
     lams = sorted({check_float("real_fractions", float(v), low=0.0, high=1.0)
                    for v in (lesson["real_fractions"] if real_fractions is None else real_fractions)})
     generations = check_int("generations", lesson["generations"] if generations is None else generations, low=1)
+    n_chains = check_int("n_chains", lesson["n_chains"] if n_chains is None else n_chains, low=1)
     model = DigitVAE(**(vae or {}))
     strategies = [Strategy()] + [s for lam in lams if lam > 0 for s in real_fraction_grid([lam], False)
                                  + real_fraction_grid([lam], True)]
     x, _ = load_digits(imbalance, seed=seed)
     sample_size = check_int("sample_size", len(x) if sample_size is None else sample_size, low=2)
-    folder = run_folder(model, imbalance=imbalance, seed=seed, generations=generations, sample_size=sample_size)
+    folder = run_folder(model, imbalance=imbalance, seed=seed, generations=generations, sample_size=sample_size,
+                        n_chains=n_chains)
     history = run_generations(lambda: DigitVAE(**model.settings(), device=model.device), x,
                               generations=generations, sample_size=sample_size, strategies=strategies,
+                              n_chains=n_chains,
                               real_sampler=reservoir_sampler(imbalance, seed=seed),
                               metrics={"": digit_metrics(train_classifier(seed))}, seeds=seed, store=folder,
                               progress=progress, labels={"imbalance": imbalance})

@@ -70,15 +70,15 @@ def test_interrupted_run_resumes_to_the_same_history(tmp_path):
 def test_prepare_image_runs_is_the_loop(tmp_path, monkeypatch):
     monkeypatch.setenv("COLLAPSE_KIT_CACHE", str(tmp_path))
     vae = dict(TINY)
-    hist, folder = I.prepare_image_runs((0.0, 0.5), imbalance=0.3, generations=1, seed=2, vae=vae)
+    hist, folder = I.prepare_image_runs((0.0, 0.5), imbalance=0.3, generations=1, n_chains=2, seed=2, vae=vae)
     x, _ = I.load_digits(0.3, seed=2)
-    direct = run_generations(lambda: I.DigitVAE(**TINY), x, generations=1,
+    direct = run_generations(lambda: I.DigitVAE(**TINY), x, generations=1, n_chains=2,
                              strategies=[Strategy(), Strategy("real_fraction", 0.5),
                                          Strategy("real_fraction", 0.5, fresh_real=True)],
                              real_sampler=I.reservoir_sampler(0.3, seed=2),
                              metrics={"": I.digit_metrics(I.train_classifier(2))}, seeds=2,
                              labels={"imbalance": 0.3})
     pd.testing.assert_frame_equal(hist, direct)
-    again, folder2 = I.prepare_image_runs((0.5, 0.0), imbalance=0.3, generations=1, seed=2, vae=vae)
+    again, folder2 = I.prepare_image_runs((0.5, 0.0), imbalance=0.3, generations=1, n_chains=2, seed=2, vae=vae)
     assert folder2 == folder
     pd.testing.assert_frame_equal(again, hist)

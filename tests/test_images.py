@@ -80,8 +80,52 @@ def test_vae_batched_fit_sample_reproducible_and_validated():
         I.DigitVAE(**TINY).fit(data, 0)
     with pytest.raises(RuntimeError, match="fit"):
         I.DigitVAE(**TINY).sample(3, np.random.default_rng(0))
+    np.testing.assert_allclose(a.encode(data[:1, :10]), a.encode(np.stack([data[0, :10]] * 2)))  # one set, every encoder
     with pytest.raises(ValueError, match="images"):
-        a.encode(data[:1])
+        a.encode(np.stack([data[0]] * 3))
+
+
+def test_chains_train_independently_in_the_batched_network():
+    # same random numbers, chain 1's data changed: chain 0's network, losses and samples do not move
+    x, _ = I.load_digits(0.3)
+    a = I.DigitVAE(**dict(TINY, epochs=3)).fit(np.stack([x[:100], x[100:200]]), np.random.default_rng(4))
+    b = I.DigitVAE(**dict(TINY, epochs=3)).fit(np.stack([x[:100], x[300:400]]), np.random.default_rng(4))
+    np.testing.assert_allclose(a.losses_[0], b.losses_[0], rtol=1e-6)
+    assert not np.allclose(a.losses_[1], b.losses_[1])
+    np.testing.assert_allclose(a.encode(np.stack([x[:20]] * 2))[0], b.encode(np.stack([x[:20]] * 2))[0], atol=1e-6)
+
+
+def test_temperature_sharpens_the_latent_mixture():
+    x, _ = I.load_digits(0.3)
+    hot = I.DigitVAE(**dict(TINY, epochs=2)).fit(x[None, :100], np.random.default_rng(1))
+    cold = I.DigitVAE(**dict(TINY, epochs=2, temperature=0.5)).fit(x[None, :100], np.random.default_rng(1))
+    prior = (np.array([0.8, 0.2]), np.array([[-50.0, 0, 0], [50.0, 0, 0]]), np.stack([np.eye(3)] * 2))
+    hot.priors_ = cold.priors_ = [prior]           # two far-apart components, weights 0.8 and 0.2
+    z_hot, z_cold = (m.sample_latents(40000, np.random.default_rng(2))[0] for m in (hot, cold))
+    # component weights 0.8 : 0.2 become 0.8² : 0.2² at temperature 0.5 (= 0.941 : 0.059); spreads halve
+    np.testing.assert_allclose((z_hot[:, 0] < 0).mean(), 0.8, atol=0.01)
+    np.testing.assert_allclose((z_cold[:, 0] < 0).mean(), 0.64 / 0.68, atol=0.01)
+    np.testing.assert_allclose(z_hot[:, 1:].std(), 1.0, atol=0.02)
+    np.testing.assert_allclose(z_cold[:, 1:].std(), 0.5, atol=0.01)
+    assert "temperature" in cold.settings() and "temperature" not in hot.settings()  # old cache names unchanged
+    with pytest.raises(ValueError, match="temperature"):
+        I.DigitVAE(temperature=0)
+
+
+def test_reference_spread_and_class_distance():
+    x, y = I.load_digits(1.0, part="all")
+    one_digit = x[y == 3][None, :100]
+    assert I.reference_spread(x[None, :500])[0] > 1.3 * I.reference_spread(one_digit)[0]
+    np.testing.assert_allclose(I.reference_spread(np.repeat(x[None, :1], 4, axis=1)), 0.0, atol=1e-6)
+    with pytest.raises(ValueError, match="at least 2"):
+        I.reference_spread(x[None, :1])
+    a = np.full(10, 0.1)
+    assert I.class_distance(a, a) == 0.0
+    b = np.zeros(10); b[0] = 0.5                    # half digit 0, half unrecognised
+    np.testing.assert_allclose(I.class_distance(b, a), 0.5 * (0.4 + 0.1 * 9 + 0.5))
+    np.testing.assert_allclose(I.class_distance(np.stack([a, b]), a), [0.0, 0.9])
+    with pytest.raises(ValueError, match="10 class shares"):
+        I.class_distance(a[:9], a)
 
 
 def test_prior_sampler_matches_the_encoded_training_images():
@@ -155,6 +199,9 @@ def test_digit_metrics_on_the_loop_context():
         I.digit_metrics(judge, minority=(10,))
     with pytest.raises(ValueError, match="n_eval"):
         I.digit_metrics(judge, n_eval=-1)
+    dist = h[(h.metric == "class_distance") & (h.generation == 1)].sort_values("chain")["value"].to_numpy()
+    real = I.class_shares(x[:80], judge)
+    np.testing.assert_allclose(dist, [I.class_distance(I.class_shares(s, judge), real) for s in ctx.samples])
     assert I.shares_table(h).shape == (2, 10)
 
 
@@ -168,7 +215,7 @@ def test_image_figure_and_explorer(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="images"):
         plots.image_grid(np.zeros((5, 10)))
     monkeypatch.setenv("COLLAPSE_KIT_CACHE", str(tmp_path))
-    ex = explorers.image_mix_explorer((0.0, 0.5), imbalance=0.3, generations=1, vae=TINY, n_show=4,
+    ex = explorers.image_mix_explorer((0.0, 0.5), imbalance=0.3, generations=1, n_chains=2, vae=TINY, n_show=4,
                                       progress=False)
     assert "0, 0.5" in ex.ui.children[0].value  # says which settings exist
     fixed = ex.last_result

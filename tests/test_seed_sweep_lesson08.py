@@ -6,10 +6,13 @@ them to hold for 20 seeds other than the notebook's own; ``COLLAPSE_KIT_SWEEP_SE
 pass rate over more seeds (a one-off, slow; the rates are in the README's Guarantees).
 """
 
+import os
+
 import numpy as np
 import pytest
 from conftest import assert_holds_for_many_seeds
 
+from collapse_kit import flow as FL
 from collapse_kit import gaussian as G
 from collapse_kit import mixture as X
 from collapse_kit import web as W
@@ -68,6 +71,23 @@ def nb08_mixture_fresh_keeps_variance(seed):
     return bool(gap.mean() > 3 * gap.std(ddof=1) / np.sqrt(len(gap)))
 
 
+def nb08_neural_flow_fixed_set_delays_fresh_prevents(seed):
+    """Section 3, the neural flow: generation 0 learns both modes; fresh > fixed set > fully synthetic."""
+    pop = X.population("two_modes")
+    xs = pop.sample(200_000, np.random.default_rng(0))
+    kl_gaussian = float(np.mean(np.log(pop.pdf(xs)) + 0.5 * np.log(2 * np.pi * xs.var())
+                                + (xs - xs.mean())**2 / (2 * xs.var())))
+    loops = [WORKFLOWS[0], WORKFLOWS[1], FRESH]
+    h = run_generations(lambda: FL.FlowModel(temperature=0.8), real_sampler=pop.sampler(), sample_size=300,
+                        generations=6, strategies=loops, n_chains=24, seeds=seed, metrics=FL.loop_metrics(pop))
+    sem = lambda d: d.std(ddof=1) / np.sqrt(len(d))  # noqa: E731
+    kl0 = values(h, "KL(real ‖ model)", FRESH.label)[:, 0]
+    v = [values(h, "variance / real variance", s.label)[:, -1] for s in loops]
+    gap, delay = v[2] - v[1], v[1] - v[0]
+    return bool(kl0.mean() + 4 * sem(kl0) < kl_gaussian / 2 and gap.mean() > 3 * sem(gap)
+                and delay.mean() > 3 * sem(delay))
+
+
 def nb08_strong_collapse_floor(seed):
     """Section 4: the floor stays above zero as n grows, the clean error keeps falling, the law fits."""
     d, p, shift, sigma, reps, ns = 10, 0.1, 2.0, 1.0, 150, [50, 200, 1000, 5000]
@@ -90,6 +110,12 @@ SWEEP = [nb08_late_entrant_pays, nb08_advantage_large_then_small, nb08_mad_fixed
 @pytest.mark.parametrize("check", SWEEP, ids=lambda f: f.__name__)
 def test_lesson08_asserts_hold_for_many_seeds(check):
     assert_holds_for_many_seeds(check)
+
+
+@pytest.mark.skipif(os.environ.get("COLLAPSE_KIT_SLOW") != "1",
+                    reason="slow: 15 s of neural fits per seed (COLLAPSE_KIT_SLOW=1)")
+def test_lesson08_neural_flow_holds_for_many_seeds():
+    assert_holds_for_many_seeds(nb08_neural_flow_fixed_set_delays_fresh_prevents)
 
 
 def test_the_lesson08_sweep_can_fail():

@@ -238,10 +238,12 @@ quiz = Quiz("Lesson 03", {
                    "geometric-mean ratio per retraining? (a number)", (0.433 / 0.674) ** 0.25,
                    "(0.433/0.674)^(1/4) ≈ 0.895: about a 10% drop per retraining.", tolerance=0.01,
                    hint="four equal factors multiply to the overall ratio."),
-    "q5": Question("Which arm keeps the rare digits in this lesson?", "c",
-                   "Both real-data arms: real examples of 7, 8 and 9 come back every generation, so the rarest "
-                   "digits can return; under replace a digit the model stopped drawing has nothing to come back from.",
-                   options={"a": WORKFLOWS[0].name, "b": "only fresh real data", "c": "λ = 0.5, fixed or fresh"}),
+    "q5": Question("Which measurements showed, chain by chain, that keeping half real digits helps?", "c",
+                   "Both real-data arms end more spread out, sharper and closer to the real mix of digits than "
+                   "replace. The share of 7-9 is too noisy with a dozen images per digit per training set, and "
+                   "replace's typical digits are recognised as often as any.",
+                   options={"a": "the share of the rare digits 7-9", "b": "the judge's recognised share",
+                            "c": "the spread, the sharpness and the distance from the real mix of digits"}),
 })
 
 #: the answers the solution notebook gives
