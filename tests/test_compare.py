@@ -1,8 +1,11 @@
 """Strategy comparisons for any model (collapse_kit.compare), lesson-04 figures and explorer, and
 seed sweeps of every lesson-04 notebook assert at quick sizes."""
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import assert_holds_for_many_seeds
 
 from collapse_kit import compare as C
 from collapse_kit import plots as P
@@ -16,7 +19,6 @@ from collapse_kit.strategies import WORKFLOWS, Strategy
 from collapse_kit.widgets import figure_data
 
 STRATEGIES = [*WORKFLOWS, Strategy("real_fraction", 0.1, fresh_real=True)]
-SEEDS = range(20)
 
 
 def _gauss(seed, n_chains=1000, generations=20, m=50):
@@ -180,57 +182,63 @@ def test_explorer_too_slow_is_a_message_and_bad_arguments():
 
 
 # ----------------------------------------------------------------------------- seed sweeps of the notebook's asserts
-@pytest.mark.slow
-def test_sweep_gaussian_strategies():
-    fails = 0
-    for seed in SEEDS:
-        last = final(_gauss(seed), "spread kept").set_index("strategy")
-        rep, others = last.loc["replace"], last.drop("replace")
-        ok = (abs(rep["mean"] - (49 / 50) ** 21) < 4 * rep["sem"]
-              and np.all(others["mean"] - rep["mean"] > 3 * np.hypot(others["sem"], rep["sem"]))
-              and last.loc["accumulate", "mean"] - 4 * last.loc["accumulate", "sem"] > 0.85)
-        fails += not ok
-    assert fails == 0
+# Each nb04_* function recomputes one of lesson 04's notebook asserts at its quick-mode sizes for another seed;
+# assert_holds_for_many_seeds runs 20 seeds (100, 101, ...); COLLAPSE_KIT_SWEEP_SEEDS=100 measures the pass
+# rate over more (recorded in benchmarks/RESULTS.md).
+def nb04_gaussian_strategies(seed):
+    last = final(_gauss(seed), "spread kept").set_index("strategy")
+    rep, others = last.loc["replace"], last.drop("replace")
+    return bool(abs(rep["mean"] - (49 / 50) ** 21) < 4 * rep["sem"]
+                and np.all(others["mean"] - rep["mean"] > 3 * np.hypot(others["sem"], rep["sem"]))
+                and last.loc["accumulate", "mean"] - 4 * last.loc["accumulate", "sem"] > 0.85)
 
 
-@pytest.mark.slow
-def test_sweep_mixture_strategies():
+@lru_cache(maxsize=1)
+def _mixture_truth():
     lm = C.lesson_model("mixture")
-    truth = float(minority_share(lm.population.sample(200_000, np.random.default_rng(0))[None], lm.population)[0])
-    fails = 0
-    for seed in SEEDS:
-        h = C.compare_strategies(lm.make_model, real_sampler=lm.real_sampler, real_size=20, sample_size=20,
-                                 strategies=STRATEGIES, generations=15, n_chains=100,
-                                 metrics=lm.metrics("minority share"), seed=seed)
-        share = final(h, "minority share").set_index("strategy")
-        lost = {s.label: float(np.mean(values(h, "minority share", s.label)[:, -1] == 0)) for s in STRATEGIES}
-        se = np.hypot(*(np.sqrt(max(p * (1 - p), 0.25 / 100) / 100) for p in (lost["replace"], lost["accumulate"])))
-        fails += not (lost["replace"] - lost["accumulate"] > 3 * se
-                      and abs(share.loc["accumulate", "mean"] - truth) < 4 * share.loc["accumulate", "sem"])
-    assert fails <= 1, fails
+    return float(minority_share(lm.population.sample(200_000, np.random.default_rng(0))[None], lm.population)[0])
 
 
-def test_sweep_regression_and_temperature():
-    for seed in SEEDS:
-        t = R.law_table(R.compare_regression(WORKFLOWS[:2], n_chains=1000, generations=8, seed=seed))
-        assert np.all(np.abs(t["z"]) < 4.5), seed
-        tr = C.temperature_tradeoff((0.8, 1.0), n_chains=400, generations=10, sample_size=100, seed=seed)
-        q = summarize(tr, "quality", by=("temperature", "generation")).set_index(["temperature", "generation"])
-        d = summarize(tr, "diversity", by=("temperature", "generation")).set_index(["temperature", "generation"])
-        assert q.loc[(0.8, 0), "mean"] - q.loc[(1.0, 0), "mean"] > 4 * np.hypot(q.loc[(0.8, 0), "sem"],
-                                                                                 q.loc[(1.0, 0), "sem"])
-        assert d.loc[(1.0, 0), "mean"] - d.loc[(0.8, 0), "mean"] > 4 * np.hypot(d.loc[(0.8, 0), "sem"],
-                                                                                 d.loc[(1.0, 0), "sem"])
-        assert d.loc[(0.8, 10), "mean"] / d.loc[(0.8, 0), "mean"] < 0.5 * d.loc[(1.0, 10), "mean"] / d.loc[(1.0, 0), "mean"]
+def nb04_mixture_strategies(seed):
+    lm = C.lesson_model("mixture")
+    h = C.compare_strategies(lm.make_model, real_sampler=lm.real_sampler, real_size=20, sample_size=20,
+                             strategies=STRATEGIES, generations=15, n_chains=100,
+                             metrics=lm.metrics("minority share"), seed=seed)
+    share = final(h, "minority share").set_index("strategy")
+    lost = {s.label: float(np.mean(values(h, "minority share", s.label)[:, -1] == 0)) for s in STRATEGIES}
+    se = np.hypot(*(np.sqrt(max(p * (1 - p), 0.25 / 100) / 100) for p in (lost["replace"], lost["accumulate"])))
+    return bool(lost["replace"] - lost["accumulate"] > 3 * se
+                and abs(share.loc["accumulate", "mean"] - _mixture_truth()) < 4 * share.loc["accumulate", "sem"])
 
 
-@pytest.mark.slow
-def test_sweep_phase_diagram():
-    for seed in SEEDS:
-        ph = C.phase_diagram((0.0, 0.1, 0.5, 1.0), (2, 5, 10, 20, 50, 200), generations=20, n_chains=200, seed=seed)
-        cell = ph.set_index(["sample_size", "real_fraction"])
-        assert (cell.loc[[(m, 0.0) for m in (2, 5, 10)], "spread"] < 0.5).all(), seed
-        assert np.allclose(ph.loc[ph.real_fraction == 1.0, "spread"], 1.0)
-        big = ph[(ph.real_fraction >= 0.5) & (ph.sample_size >= 20)]
-        assert (big["spread"] > 0.75).all(), (seed, big)
-        assert cell.loc[(200, 0.1), "spread"] > cell.loc[(5, 0.1), "spread"] + 0.5
+def nb04_regression_laws(seed):
+    t = R.law_table(R.compare_regression(WORKFLOWS[:3], n_chains=1000, generations=8, seed=seed))
+    return bool(np.all(np.abs(t.loc[t.strategy.isin(["replace", "accumulate"]), "z"]) < 4.5))
+
+
+def nb04_temperature_tradeoff(seed):
+    tr = C.temperature_tradeoff((0.8, 0.9, 1.0), n_chains=1000, generations=10, sample_size=100, seed=seed)
+    q = summarize(tr, "quality", by=("temperature", "generation")).set_index(["temperature", "generation"])
+    d = summarize(tr, "diversity", by=("temperature", "generation")).set_index(["temperature", "generation"])
+    return bool(q.loc[(0.8, 0), "mean"] - q.loc[(1.0, 0), "mean"] > 4 * np.hypot(q.loc[(0.8, 0), "sem"], q.loc[(1.0, 0), "sem"])
+                and d.loc[(1.0, 0), "mean"] - d.loc[(0.8, 0), "mean"] > 4 * np.hypot(d.loc[(0.8, 0), "sem"], d.loc[(1.0, 0), "sem"])
+                and d.loc[(0.8, 10), "mean"] / d.loc[(0.8, 0), "mean"] < 0.5 * d.loc[(1.0, 10), "mean"] / d.loc[(1.0, 0), "mean"])
+
+
+def nb04_phase_diagram(seed):
+    ph = C.phase_diagram((0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0), (2, 5, 10, 20, 50, 200), generations=20, n_chains=200,
+                         seed=seed)
+    cell = ph.set_index(["sample_size", "real_fraction"])
+    big = ph[(ph.real_fraction >= 0.5) & (ph.sample_size >= 20)]
+    return bool((cell.loc[[(m, 0.0) for m in (2, 5, 10)], "spread"] < 0.5).all()
+                and np.allclose(ph.loc[ph.real_fraction == 1.0, "spread"], 1.0)
+                and (big["spread"] > 0.75).all() and cell.loc[(200, 0.1), "spread"] > cell.loc[(5, 0.1), "spread"] + 0.5)
+
+
+SWEEP04 = [nb04_gaussian_strategies, nb04_mixture_strategies, nb04_regression_laws, nb04_temperature_tradeoff,
+           nb04_phase_diagram]
+
+
+@pytest.mark.parametrize("check_fn", SWEEP04, ids=lambda f: f.__name__)
+def test_lesson04_asserts_hold_for_many_seeds(check_fn):
+    assert_holds_for_many_seeds(check_fn)
