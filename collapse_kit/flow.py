@@ -33,6 +33,18 @@ def _sigmoid(x):
     return 0.5 * (1 + np.tanh(0.5 * x))
 
 
+def _check_work_memory(n_chains: int, n: int, n_units: int, name: str) -> None:
+    """Refuse, before allocating, a call whose (chains, items, units) work arrays exceed the memory budget."""
+    from .loop import memory_budget
+
+    need = 6 * 8 * n_chains * n * n_units            # about six float64 arrays of shape (chains, items, units)
+    if need > memory_budget():
+        fits = max(1, int(memory_budget() // (6 * 8 * n_chains * n_units)))
+        raise ValueError(f"`{name}` = {n:,} items for {n_chains:,} chains needs about {need / 2**30:.1f} GiB of work "
+                         f"arrays, over the memory budget of {memory_budget() / 2**30:.1f} GiB "
+                         f"(COLLAPSE_KIT_MEMORY_GB): use `{name}` <= {fits:,} or fewer chains.")
+
+
 class FlowModel:
     """A monotone 1-D normalizing flow per chain; the loop's batched neural density model.
 
@@ -113,6 +125,7 @@ class FlowModel:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"`rng` must be a numpy Generator (got {type(rng).__name__}).")
         n_chains, k = x.shape[0], self.n_units
+        _check_work_memory(n_chains, min(x.shape[1], self.batch_size), k, "batch_size")
         m = x.mean(axis=1)
         s = np.maximum(x.std(axis=1), 1e-6)
         u = (x - m[:, None]) / s[:, None]
@@ -157,6 +170,7 @@ class FlowModel:
         """
         p = self._check_fitted()
         n = check_int("n", n, low=1)
+        _check_work_memory(len(p["m"]), max(n, 2049), self.n_units, "n")
         a, b, c, w, d = p["a"], p["b"], p["c"], p["w"], p["d"]
         z = self.temperature * rng.standard_normal((len(a), n))
         spread = c.sum(axis=1)[:, None]

@@ -98,3 +98,12 @@ def test_bad_data_and_unfitted():
         flow.log_density(np.zeros((3, 4)))
     with pytest.raises(ValueError, match="temperature"):
         flow.at_temperature(-1)
+
+
+def test_memory_guard_refuses_before_allocating(monkeypatch):
+    flow = FL.FlowModel(steps=5).fit(np.random.default_rng(0).standard_normal((2, 20)), np.random.default_rng(0))
+    monkeypatch.setenv("COLLAPSE_KIT_MEMORY_GB", "0.001")
+    with pytest.raises(ValueError, match=r"`n` = 100,000 items for 2 chains.*use `n` <= "):
+        flow.sample(100_000, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="batch_size"):
+        FL.FlowModel(steps=1).fit(np.zeros((2000, 600)) + np.arange(600), np.random.default_rng(0))
