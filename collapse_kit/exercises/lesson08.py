@@ -236,4 +236,13 @@ quiz = {
         "lost tails: a rare state, once unsampled, is gone for good (an absorbing state), so tails vanish first "
         "even when the bulk looks fine.",
         "which definition is about rare events?"),
+    "q5": _question(
+        "Q5 · the neural check before the loops", "b",
+        {"a": "a smaller KL at generation 0 does not make a loop collapse more slowly by itself; it says the "
+              "model learned the data.",
+         "c": "the flow's KL was far *below* the best Gaussian's: it learned both modes.",
+         "d": "the loops run either way; the check is about what their results can mean."},
+        "a model that never learned the two modes cannot lose them: comparing generation 0 with the best single "
+        "Gaussian shows the flow learned the real data, so what the loops do afterwards comes from the recursion.",
+        "what would a model that only learned one bump tell you about collapse?"),
 }
