@@ -35,7 +35,9 @@ base-gpt: setup
 # the long checks that CI does not run: the build script reproduces the shipped base GPT (about 40 minutes)
 test-slow: setup
 	COLLAPSE_KIT_SLOW=1 COLLAPSE_KIT_QUICK=1 HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 .venv/bin/python -m pytest -q \
-	  tests/test_base_build.py tests/test_seed_sweep_lesson03.py tests/test_seed_sweep_lesson07_watermark.py \
+	  tests/test_base_build.py tests/test_seed_sweep_lesson03.py tests/test_seed_sweep_lesson06.py \
+	  tests/test_seed_sweep_lesson05.py::test_lesson05_character_model_asserts_hold_for_many_seeds \
+	  tests/test_seed_sweep_lesson07_watermark.py \
 	  tests/test_seed_sweep_lesson08.py::test_lesson08_neural_flow_holds_for_many_seeds
 
 bench: setup
