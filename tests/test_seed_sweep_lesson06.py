@@ -1,10 +1,11 @@
 """Seed sweep of lesson 06's asserts on its main run (slow: ``COLLAPSE_KIT_SLOW=1``, ``make test-slow``).
 
 For each seed, the notebook's quick-mode main run (the shipped base GPT, ``ft.lesson_setup()``, 2 generations,
-arms λ = 0 and 0.1) in a run folder of its own, then the asserts of sections 3, 4 and 6 on it: generation 0
-beats zero-shot and writes varied text; under λ = 0 real-test perplexity rises beyond the arms' spread at
-generation 1, from the first generation on; the tail of the data's perplexity grows; sampling keeps word-pair
-diversity. About a minute of fine-tuning per seed. The decoding arms (beam search) and the grid are not swept.
+arms λ = 0 and 0.1) in a run folder of its own, then the quick-mode asserts of sections 3, 4 and 6 on it:
+generation 0 beats zero-shot and writes varied text; under λ = 0 real-test perplexity rises by more than 2% at
+every generation; the tail of the data's perplexity grows; sampling keeps word-pair diversity. The
+full-mode-only asserts (the rise beyond the arms' spread, λ = 0.1 limiting the damage) need 5 generations,
+and the decoding arms (beam search) and the grid are not swept. About half a minute of fine-tuning per seed.
 """
 import os
 
@@ -43,11 +44,14 @@ def nb06_main_run_asserts(seed, root=None, detail=False):
     spread = abs(p[(0.0, 1)] - p[(0.1, 1)])
     last = GENERATIONS
     checks = {"gen0 beats zero-shot": p[(0.0, 0)] < zero_shot, "gen0 varied": d2[(0.0, 0)] >= 0.7 * real_distinct,
-              "rise beyond the arms' spread": p[(0.0, last)] - p[(0.0, 0)] > 3 * spread + 0.02 * p[(0.0, 0)],
-              "rise from generation 1": p[(0.0, 1)] > p[(0.0, 0)] * 1.02,
+              "rise at every generation": all(p[(0.0, g)] > 1.02 * p[(0.0, 0)] for g in range(1, last + 1)),
               "tail grows": q95[(0.0, last)] > 1.3 * q95[(0.0, 0)],
               "sampling keeps variety": min(d2[(0.0, g)] for g in range(last + 1)) > 0.8 * real_distinct}
-    return checks if detail else bool(all(checks.values()))
+    if detail:
+        checks.update({"p1/p0": round(p[(0.0, 1)] / p[(0.0, 0)], 4), f"p{last}/p0": round(p[(0.0, last)] / p[(0.0, 0)], 4),
+                       "spread/p0": round(spread / p[(0.0, 0)], 4)})
+        return checks
+    return bool(all(checks.values()))
 
 
 def test_lesson06_asserts_hold_for_many_seeds():
@@ -59,4 +63,4 @@ if __name__ == "__main__":   # one-off pass rate: python tests/test_seed_sweep_l
 
     first, count = int(sys.argv[1]), int(sys.argv[2])
     for s in range(first, first + count):
-        print(s, {k: bool(v) for k, v in nb06_main_run_asserts(s, detail=True).items()}, flush=True)
+        print(s, nb06_main_run_asserts(s, detail=True), flush=True)
