@@ -3,8 +3,9 @@
 For each seed, the notebook's quick-mode main run (the shipped base GPT, ``ft.lesson_setup()``, 2 generations,
 arms λ = 0 and 0.1) in a run folder of its own, then the quick-mode asserts of sections 3, 4 and 6 on it:
 generation 0 beats zero-shot and writes varied text; under λ = 0 real-test perplexity rises by more than 2% at
-every generation; the tail of the data's perplexity grows; sampling keeps word-pair diversity. The
-full-mode-only asserts (the rise beyond the arms' spread, λ = 0.1 limiting the damage) need 5 generations,
+every generation; the data, scored by generation 0, move right (median); sampling keeps word-pair diversity.
+The full-mode-only asserts (the rise beyond the arms' spread, λ = 0.1 limiting the damage, the 95% quantile
+of the data) need 5 generations or 256 blocks,
 and the decoding arms (beam search) and the grid are not swept. About half a minute of fine-tuning per seed.
 """
 import os
@@ -40,15 +41,16 @@ def nb06_main_run_asserts(seed, root=None, detail=False):
     key = ["real_fraction", "generation"]
     p = summarize(results.history, "test_ppl", by=key).set_index(key)["mean"]
     d2 = summarize(results.history, "distinct_2", by=key).set_index(key)["mean"]
-    q95 = results.ppl.groupby(key)["ppl"].quantile(0.95)
+    med = results.ppl.groupby(key)["ppl"].median()
     spread = abs(p[(0.0, 1)] - p[(0.1, 1)])
     last = GENERATIONS
     checks = {"gen0 beats zero-shot": p[(0.0, 0)] < zero_shot, "gen0 varied": d2[(0.0, 0)] >= 0.7 * real_distinct,
               "rise at every generation": all(p[(0.0, g)] > 1.02 * p[(0.0, 0)] for g in range(1, last + 1)),
-              "tail grows": q95[(0.0, last)] > 1.3 * q95[(0.0, 0)],
+              "data move right": med[(0.0, last)] > 1.3 * med[(0.0, 0)],
               "sampling keeps variety": min(d2[(0.0, g)] for g in range(last + 1)) > 0.8 * real_distinct}
     if detail:
         checks.update({"p1/p0": round(p[(0.0, 1)] / p[(0.0, 0)], 4), f"p{last}/p0": round(p[(0.0, last)] / p[(0.0, 0)], 4),
+                       "median ratio": round(med[(0.0, last)] / med[(0.0, 0)], 3),
                        "spread/p0": round(spread / p[(0.0, 0)], 4)})
         return checks
     return bool(all(checks.values()))
