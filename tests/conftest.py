@@ -36,3 +36,15 @@ def assert_holds_for_many_seeds(check) -> None:
     n = int(os.environ.get("COLLAPSE_KIT_SWEEP_SEEDS", "20"))
     passed = [check(seed) for seed in range(100, 100 + n)]
     assert all(passed), f"{check.__name__}: {sum(passed)}/{n} seeds pass"
+
+
+def print_pass_rate(check, argv) -> None:
+    """One-off pass rates of a slow sweep: ``python tests/test_seed_sweep_lessonNN.py FIRST N`` prints
+    ``check(seed)`` for seeds FIRST, FIRST + 1, ... (N of them) as each finishes, then the count that held."""
+    first, count = int(argv[1]), int(argv[2])
+    held = 0
+    for seed in range(first, first + count):
+        result = check(seed)
+        held += bool(all(result.values()) if isinstance(result, dict) else result)
+        print(seed, result, flush=True)
+    print(f"{held}/{count} seeds hold", flush=True)

@@ -101,10 +101,16 @@ def test_lesson03_asserts_hold_for_many_seeds(check):
     assert_holds_for_many_seeds(check)
 
 
+def nb03_all_asserts(seed):
+    """Every check of :data:`SWEEP` on one seed's run (then the run is dropped from the cache)."""
+    out = {f.__name__: f(seed) for f in SWEEP}
+    lesson_run.cache_clear()
+    return out
+
+
 if __name__ == "__main__":   # one-off pass rates: python tests/test_seed_sweep_lesson03.py FIRST N
     import sys
 
-    first, n = int(sys.argv[1]), int(sys.argv[2])
-    for seed in range(first, first + n):
-        print(seed, {f.__name__: f(seed) for f in SWEEP}, flush=True)
-        lesson_run.cache_clear()
+    from conftest import print_pass_rate
+
+    print_pass_rate(nb03_all_asserts, sys.argv)

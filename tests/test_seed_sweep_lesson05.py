@@ -95,6 +95,6 @@ def test_lesson05_character_model_asserts_hold_for_many_seeds():
 if __name__ == "__main__":   # one-off pass rate: python tests/test_seed_sweep_lesson05.py FIRST N
     import sys
 
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    for s in range(first, first + count):
-        print(s, nb05_character_model_asserts(s), flush=True)
+    from conftest import print_pass_rate
+
+    print_pass_rate(nb05_character_model_asserts, sys.argv)

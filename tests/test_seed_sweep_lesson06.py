@@ -63,6 +63,6 @@ def test_lesson06_asserts_hold_for_many_seeds():
 if __name__ == "__main__":   # one-off pass rate: python tests/test_seed_sweep_lesson06.py FIRST N
     import sys
 
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    for s in range(first, first + count):
-        print(s, nb06_main_run_asserts(s, detail=True), flush=True)
+    from conftest import print_pass_rate
+
+    print_pass_rate(lambda seed: nb06_main_run_asserts(seed, detail=True), sys.argv)

@@ -59,6 +59,6 @@ def test_lesson07_watermark_asserts_hold_for_many_seeds():
 if __name__ == "__main__":   # one-off pass rate: python tests/test_seed_sweep_lesson07_watermark.py FIRST N
     import sys
 
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    for s in range(first, first + count):
-        print(s, nb07_watermark_detection(s), flush=True)
+    from conftest import print_pass_rate
+
+    print_pass_rate(nb07_watermark_detection, sys.argv)
