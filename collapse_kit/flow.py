@@ -205,8 +205,7 @@ def loop_metrics(population, n_eval: int = 2000) -> dict:
     Draws come from the context's own random streams (``ctx.rng``), so the loop's numbers do not change.
     """
     n_eval = check_int("n_eval", n_eval, low=2)
-    w, mu, sd = (np.asarray(v, float) for v in (population.weights, population.means, population.sds))
-    true_var = float((w * (sd**2 + mu**2)).sum() - (w * mu).sum() ** 2)
+    true_var = population.variance
     draw = population.sampler()
 
     def variance(ctx):

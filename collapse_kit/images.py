@@ -340,11 +340,6 @@ class DigitVAE:
         if self.net_ is None:
             raise RuntimeError("call fit() before using the VAE.")
 
-    @property
-    def n_chains(self) -> int:
-        self._check_fitted()
-        return len(self.priors_)
-
     def encode(self, images) -> np.ndarray:
         """Posterior means μ(x): images ``(n_chains, n, 64)`` → ``(n_chains, n, latent_dim)``, each chain
         with its own encoder; images ``(1, n, 64)`` are encoded by every chain's encoder."""

@@ -88,6 +88,19 @@ class MixtureParams:
             return _draw(*self._arrays(check_int("n_chains", n_chains, low=1)), check_int("n", n, low=1), rng)
         return draw
 
+    @property
+    def variance(self) -> float:
+        """The population's variance: ``Σ w (σ² + μ²) - (Σ w μ)²``."""
+        w, mu, sd = (np.asarray(a, float) for a in (self.weights, self.means, self.sds))
+        return float((w * (sd**2 + mu**2)).sum() - (w * mu).sum() ** 2)
+
+    def best_gaussian_kl(self, n: int = 200_000, seed: int = 0) -> float:
+        """KL(population ‖ its best single Gaussian), in nats: the Gaussian with the population's mean and
+        variance, estimated on ``n`` seeded draws. A model that learned the modes must be well below it."""
+        x = self.sample(check_int("n", n, low=2), np.random.default_rng(seed))
+        mean, var = float(np.dot(self.weights, self.means)), self.variance
+        return float(np.mean(np.log(self.pdf(x)) + 0.5 * np.log(2 * np.pi * var) + (x - mean) ** 2 / (2 * var)))
+
     def pdf(self, x) -> np.ndarray:
         """Density at ``x`` (any shape)."""
         x = np.asarray(x, dtype=float)[..., None]

@@ -62,8 +62,7 @@ def nb08_mad_fixed_set_loses(seed):
 def nb08_mixture_fresh_keeps_variance(seed):
     """Section 3: on the Gaussian mixture, fresh real data keep more of the variance than a fixed set."""
     pop = X.population("two_modes")
-    w_, mu_, sd_ = map(np.asarray, (pop.weights, pop.means, pop.sds))
-    true_var = float((w_ * (sd_**2 + mu_**2)).sum() - (w_ * mu_).sum() ** 2)
+    true_var = pop.variance
     mix = run_generations(lambda: X.GaussianMixtureModel(2, n_iter=30, temperature=0.8), real_sampler=pop.sampler(),
                           sample_size=100, generations=12, strategies=[WORKFLOWS[1], FRESH], n_chains=250,
                           seeds=seed, metrics={"v": lambda c: model_variance(c.model) / true_var})
@@ -74,9 +73,7 @@ def nb08_mixture_fresh_keeps_variance(seed):
 def nb08_neural_flow_fixed_set_delays_fresh_prevents(seed):
     """Section 3, the neural flow: generation 0 learns both modes; fresh > fixed set > fully synthetic."""
     pop = X.population("two_modes")
-    xs = pop.sample(200_000, np.random.default_rng(0))
-    kl_gaussian = float(np.mean(np.log(pop.pdf(xs)) + 0.5 * np.log(2 * np.pi * xs.var())
-                                + (xs - xs.mean())**2 / (2 * xs.var())))
+    kl_gaussian = pop.best_gaussian_kl()
     loops = [WORKFLOWS[0], WORKFLOWS[1], FRESH]
     h = run_generations(lambda: FL.FlowModel(temperature=0.8), real_sampler=pop.sampler(), sample_size=300,
                         generations=6, strategies=loops, n_chains=24, seeds=seed, metrics=FL.loop_metrics(pop))
