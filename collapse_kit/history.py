@@ -123,6 +123,26 @@ def _complete_grid(sub: pd.DataFrame) -> np.ndarray | None:
     return sub["value"].to_numpy(dtype=float)[order].reshape(rows)
 
 
+def paired_difference(history: pd.DataFrame, metric: str, strategy: str, baseline: str,
+                      generation: int = -1) -> tuple[float, float]:
+    """``strategy`` minus ``baseline`` on ``metric`` at one generation, chain by chain.
+
+    For arms that share generation 0 chain by chain (as :func:`~collapse_kit.loop.run_generations` runs
+    them), the paired difference cancels what the chains do not share. Returns ``(mean, standard error)``
+    of the per-chain differences (standard error across chains; NaN with a single chain). ``generation``
+    indexes the stored generations (``-1``: the last).
+    """
+    a, b = values(history, metric, strategy), values(history, metric, baseline)
+    if a.shape != b.shape:
+        raise ValueError(f"{strategy!r} and {baseline!r} must have the same chains and generations "
+                         f"(got {a.shape} and {b.shape}).")
+    if not -a.shape[1] <= generation < a.shape[1]:
+        raise ValueError(f"`generation` must be in [{-a.shape[1]}, {a.shape[1] - 1}] (got {generation}).")
+    d = a[:, generation] - b[:, generation]
+    se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
+    return float(d.mean()), float(se)
+
+
 def summarize(history: pd.DataFrame, metric: str, by: Sequence[str] = ("strategy", "generation"),
               quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
     """Mean, standard deviation, standard error and quantiles of one metric per generation (and strategy)."""

@@ -30,6 +30,21 @@ def test_history_is_tidy_and_complete():
     assert H.values(h, "variance").shape == (8, 5)
 
 
+def test_paired_difference_is_the_per_chain_difference():
+    h = run(n_chains=6, generations=3, strategies=[Strategy(), Strategy("real_fraction", 0.5)])
+    a, b = Strategy("real_fraction", 0.5).label, Strategy().label
+    va, vb = H.values(h, "variance", a), H.values(h, "variance", b)
+    d = va[:, -1] - vb[:, -1]
+    mean, se = H.paired_difference(h, "variance", a, b)
+    assert mean == pytest.approx(d.mean()) and se == pytest.approx(d.std(ddof=1) / np.sqrt(6))
+    assert H.paired_difference(h, "variance", a, b, generation=0) == (0.0, 0.0)  # generation 0 is shared
+    assert H.paired_difference(h, "variance", b, a)[0] == pytest.approx(-mean)
+    with pytest.raises(ValueError, match="`generation` must be in \\[-4, 3\\]"):
+        H.paired_difference(h, "variance", a, b, generation=4)
+    with pytest.raises(ValueError, match="`strategy` must be one of"):
+        H.paired_difference(h, "variance", "no such arm", b)
+
+
 def test_generation_zero_fits_the_real_data_exactly():
     h = run(n_chains=3)
     v0 = h[(h.generation == 0) & (h.metric == "variance")].value.to_numpy()

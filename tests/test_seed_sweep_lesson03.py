@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(os.environ.get("COLLAPSE_KIT_SLOW") != "1",
 pytest.importorskip("torch")
 
 from collapse_kit import images as I  # noqa: E402
-from collapse_kit.history import values  # noqa: E402
+from collapse_kit.history import paired_difference, values  # noqa: E402
 from collapse_kit.loop import run_generations  # noqa: E402
 from collapse_kit.strategies import Strategy  # noqa: E402
 
@@ -86,7 +86,7 @@ def nb03_real_data_keep_variety_and_mix(seed):
     h, *_ = lesson_run(seed)
 
     def paired(metric, arm):
-        return (per_chain(h, metric, arm)[:, -1] - per_chain(h, metric, REPLACE)[:, -1]).mean()
+        return paired_difference(h, metric, arm, REPLACE)[0]
 
     return all(paired(m, arm) > 0 for arm in (FIXED, FRESH) for m in ("latent_spread", "reference_spread", "sharpness")) \
         and all(paired("class_distance", arm) < 0 for arm in (FIXED, FRESH))

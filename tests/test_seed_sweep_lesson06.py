@@ -5,8 +5,9 @@ arms λ = 0 and 0.1) in a run folder of its own, then the quick-mode asserts of 
 generation 0 beats zero-shot and writes varied text; under λ = 0 real-test perplexity rises by more than 2% at
 every generation; the data, scored by generation 0, move right (median); sampling keeps word-pair diversity.
 The full-mode-only asserts (the rise beyond the arms' spread, λ = 0.1 limiting the damage, the 95% quantile
-of the data) need 5 generations or 256 blocks,
-and the decoding arms (beam search) and the grid are not swept. About half a minute of fine-tuning per seed.
+of the data) need 5 generations or 256 blocks, and the grid's explorer is not swept. About half a minute of
+fine-tuning per seed. Section 7's decoding arms (sampling, 5-way beam search, beam search with repetition
+penalty 3) have a sweep of their own, :func:`nb06_decoding_asserts` (about 45 s per seed).
 """
 import os
 
@@ -60,9 +61,45 @@ def test_lesson06_asserts_hold_for_many_seeds():
     assert_holds_for_many_seeds(nb06_main_run_asserts)
 
 
+def nb06_decoding_asserts(seed, root=None, detail=False):
+    """Section 7 with each seed: the three decoding rules (``ft.DECODINGS``), one λ = 0 run each for
+    ``ft.DECODING_GENERATIONS`` generation(s), then the notebook's five asserts on diversity and likelihood."""
+    import tempfile
+    from pathlib import Path
+
+    div, like = {}, {}
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        for name, change in ft.DECODINGS.items():
+            out = Path(tmp) / name.replace(" ", "_").replace(",", "").replace("=", "")
+            run = ft.run(out, generations=ft.DECODING_GENERATIONS, real_fractions=[0.0], seeds=[seed],
+                         setup=ft.lesson_setup(**change), progress=False)
+            h = run.history
+            by = lambda metric, g: h[(h["metric"] == metric) & (h["generation"] == g)]["value"].mean()  # noqa: E731
+            div[name], like[name] = by("distinct_2", 0), by("train_ppl_gen0_median", 1)
+            if not div.get("real"):
+                _, tok, _ = gpt.load(out / "base")
+                div["real"] = ft.distinct_n(tok.decode_batch(np.load(out / "base" / "real.npy")), 2)
+    sample, beam, penalty = ft.DECODINGS
+    checks = {"beam far less varied than human text": div[beam] < 0.7 * div["real"],
+              "sampling more varied than beam": div[sample] > div[beam],
+              "beam's data far likelier": like[beam] < 0.7 * like[sample],
+              "the penalty buys back variety": div[penalty] > div[beam],
+              "with less likely text": like[penalty] > like[beam]}
+    if detail:
+        checks.update({f"distinct-2 {k}": round(v, 3) for k, v in div.items()},
+                      **{f"median ppl {k}": round(v, 2) for k, v in like.items()})
+        return checks
+    return bool(all(checks.values()))
+
+
+def test_lesson06_decoding_asserts_hold_for_many_seeds():
+    assert_holds_for_many_seeds(nb06_decoding_asserts)
+
+
 if __name__ == "__main__":   # one-off pass rate: python tests/test_seed_sweep_lesson06.py FIRST N
     import sys
 
     from conftest import print_pass_rate
 
-    print_pass_rate(lambda seed: nb06_main_run_asserts(seed, detail=True), sys.argv)
+    check = nb06_decoding_asserts if "--decoding" in sys.argv else nb06_main_run_asserts
+    print_pass_rate(lambda seed: check(seed, detail=True), [a for a in sys.argv if a != "--decoding"])

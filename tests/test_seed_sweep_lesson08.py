@@ -124,3 +124,11 @@ def test_the_lesson08_sweep_can_fail():
     sims = W.simulate_strong_collapse([5000], n_features=10, synthetic_fraction=0.0, shift=2.0, noise=1.0,
                                       n_reps=150, seed=7)
     assert not sims["error"].mean() > 0.5 * 0.1**2 * 2.0**2  # no synthetic data: no floor
+
+
+if __name__ == "__main__":   # one-off pass rate of the neural flow: python tests/test_seed_sweep_lesson08.py FIRST N
+    import sys
+
+    from conftest import print_pass_rate
+
+    print_pass_rate(nb08_neural_flow_fixed_set_delays_fresh_prevents, sys.argv)
