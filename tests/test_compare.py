@@ -1,5 +1,5 @@
 """Strategy comparisons for any model (collapse_kit.compare), lesson-04 figures and explorer, and
-seed sweeps of every lesson-04 notebook assert at quick sizes."""
+seed sweeps of every lesson-04 notebook assert at the notebook's sizes for the current mode (quick in the suite)."""
 from functools import lru_cache
 
 import numpy as np
@@ -15,6 +15,7 @@ from collapse_kit.gaussian import GaussianModel, normal_source
 from collapse_kit.history import final, summarize, values
 from collapse_kit.loop import run_generations
 from collapse_kit.mixture import minority_share
+from collapse_kit.runtime import pick
 from collapse_kit.strategies import WORKFLOWS, Strategy
 from collapse_kit.widgets import figure_data
 
@@ -182,13 +183,17 @@ def test_explorer_too_slow_is_a_message_and_bad_arguments():
 
 
 # ----------------------------------------------------------------------------- seed sweeps of the notebook's asserts
-# Each nb04_* function recomputes one of lesson 04's notebook asserts at its quick-mode sizes for another seed;
-# assert_holds_for_many_seeds runs 20 seeds (100, 101, ...); COLLAPSE_KIT_SWEEP_SEEDS=100 measures the pass
-# rate over more (recorded in benchmarks/RESULTS.md).
+# Each nb04_* function recomputes one of lesson 04's notebook asserts at the notebook's sizes for the current mode
+# (`pick`: quick sizes under COLLAPSE_KIT_QUICK=1, as in the suite; full sizes under COLLAPSE_KIT_QUICK=0) for
+# another seed; assert_holds_for_many_seeds runs 20 seeds (100, 101, ...); COLLAPSE_KIT_SWEEP_SEEDS=100 measures
+# the pass rate over more (recorded in benchmarks/RESULTS.md).
 def nb04_gaussian_strategies(seed):
-    last = final(_gauss(seed), "spread kept").set_index("strategy")
+    """Section 1 (Gaussian): replace follows its law, every other strategy keeps more spread; at the
+    notebook's sizes for the current mode."""
+    generations = pick(full=100, quick=20)
+    last = final(_gauss(seed, n_chains=1000, generations=generations, m=50), "spread kept").set_index("strategy")
     rep, others = last.loc["replace"], last.drop("replace")
-    return bool(abs(rep["mean"] - (49 / 50) ** 21) < 4 * rep["sem"]
+    return bool(abs(rep["mean"] - (49 / 50) ** (generations + 1)) < 4 * rep["sem"]
                 and np.all(others["mean"] - rep["mean"] > 3 * np.hypot(others["sem"], rep["sem"]))
                 and last.loc["accumulate", "mean"] - 4 * last.loc["accumulate", "sem"] > 0.85)
 
@@ -200,34 +205,46 @@ def _mixture_truth():
 
 
 def nb04_mixture_strategies(seed):
+    """Section 1 (mixture): replace loses the minority more often, accumulate keeps its share; at the
+    notebook's sizes for the current mode."""
     lm = C.lesson_model("mixture")
+    n_mix = pick(full=200, quick=100)
     h = C.compare_strategies(lm.make_model, real_sampler=lm.real_sampler, real_size=20, sample_size=20,
-                             strategies=STRATEGIES, generations=15, n_chains=100,
+                             strategies=STRATEGIES, generations=pick(full=50, quick=15), n_chains=n_mix,
                              metrics=lm.metrics("minority share"), seed=seed)
     share = final(h, "minority share").set_index("strategy")
     lost = {s.label: float(np.mean(values(h, "minority share", s.label)[:, -1] == 0)) for s in STRATEGIES}
-    se = np.hypot(*(np.sqrt(max(p * (1 - p), 0.25 / 100) / 100) for p in (lost["replace"], lost["accumulate"])))
+    se = np.hypot(*(np.sqrt(max(p * (1 - p), 0.25 / n_mix) / n_mix) for p in (lost["replace"], lost["accumulate"])))
     return bool(lost["replace"] - lost["accumulate"] > 3 * se
                 and abs(share.loc["accumulate", "mean"] - _mixture_truth()) < 4 * share.loc["accumulate", "sem"])
 
 
 def nb04_regression_laws(seed):
-    t = R.law_table(R.compare_regression(WORKFLOWS[:3], n_chains=1000, generations=8, seed=seed))
+    """Section 4: the replace and accumulate regression laws agree with the simulation; at the notebook's
+    sizes for the current mode."""
+    t = R.law_table(R.compare_regression(WORKFLOWS[:3], n_chains=pick(full=4000, quick=1000),
+                                         generations=pick(full=20, quick=8), seed=seed))
     return bool(np.all(np.abs(t.loc[t.strategy.isin(["replace", "accumulate"]), "z"]) < 4.5))
 
 
 def nb04_temperature_tradeoff(seed):
-    tr = C.temperature_tradeoff((0.8, 0.9, 1.0), n_chains=1000, generations=10, sample_size=100, seed=seed)
+    """Section 5: colder sampling trades diversity for quality, and collapses faster; at the notebook's
+    sizes for the current mode."""
+    g_t = pick(full=30, quick=10)
+    tr = C.temperature_tradeoff((0.8, 0.9, 1.0), n_chains=1000, generations=g_t, sample_size=100, seed=seed)
     q = summarize(tr, "quality", by=("temperature", "generation")).set_index(["temperature", "generation"])
     d = summarize(tr, "diversity", by=("temperature", "generation")).set_index(["temperature", "generation"])
     return bool(q.loc[(0.8, 0), "mean"] - q.loc[(1.0, 0), "mean"] > 4 * np.hypot(q.loc[(0.8, 0), "sem"], q.loc[(1.0, 0), "sem"])
                 and d.loc[(1.0, 0), "mean"] - d.loc[(0.8, 0), "mean"] > 4 * np.hypot(d.loc[(0.8, 0), "sem"], d.loc[(1.0, 0), "sem"])
-                and d.loc[(0.8, 10), "mean"] / d.loc[(0.8, 0), "mean"] < 0.5 * d.loc[(1.0, 10), "mean"] / d.loc[(1.0, 0), "mean"])
+                and d.loc[(0.8, g_t), "mean"] / d.loc[(0.8, 0), "mean"]
+                < 0.5 * d.loc[(1.0, g_t), "mean"] / d.loc[(1.0, 0), "mean"])
 
 
 def nb04_phase_diagram(seed):
-    ph = C.phase_diagram((0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0), (2, 5, 10, 20, 50, 200), generations=20, n_chains=200,
-                         seed=seed)
+    """Section 6: the phase diagram's cells on the right side of 0.5 and 0.75; at the notebook's sizes for
+    the current mode."""
+    ph = C.phase_diagram((0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0), (2, 5, 10, 20, 50, 200),
+                         generations=pick(full=100, quick=20), n_chains=pick(full=500, quick=200), seed=seed)
     cell = ph.set_index(["sample_size", "real_fraction"])
     big = ph[(ph.real_fraction >= 0.5) & (ph.sample_size >= 20)]
     return bool((cell.loc[[(m, 0.0) for m in (2, 5, 10)], "spread"] < 0.5).all()

@@ -111,11 +111,14 @@ def test_model_validation():
 
 
 # --------------------------------------------------------------------------- seed sweep of the notebook asserts
-# Each function re-runs one notebook assert's computation (lessons 00 and 01, quick-mode sizes) for a seed and
-# returns whether it holds. The sweep requires all to hold for 20 seeds other than the notebooks' own;
-# COLLAPSE_KIT_SWEEP_SEEDS=100 measures the pass rate over more seeds (a one-off, slow).
+# Each function re-runs one notebook assert's computation (lessons 00 and 01) at the notebook's sizes for the
+# current mode (`pick`: quick sizes under COLLAPSE_KIT_QUICK=1, as in the suite; full sizes under
+# COLLAPSE_KIT_QUICK=0) for a seed and returns whether it holds. The sweep requires all to hold for 20 seeds
+# other than the notebooks' own; COLLAPSE_KIT_SWEEP_SEEDS=100 measures the pass rate over more seeds
+# (a one-off, slow).
 
 from collapse_kit.loop import run_generations  # noqa: E402
+from collapse_kit.runtime import pick  # noqa: E402
 from collapse_kit.strategies import WORKFLOWS  # noqa: E402
 from scipy import stats  # noqa: E402
 
@@ -123,12 +126,16 @@ M01 = 20
 
 
 def nb00_median_variance(seed):
+    """Lesson 00: the median variance after the loop is far below 1, at the notebook's sizes for the current mode."""
     h = run_generations(G.GaussianModel, real_sampler=G.normal_source(), sample_size=10, n_chains=200,
-                        generations=30, metrics=G.loop_metrics(), seeds=seed)
+                        generations=pick(full=100, quick=30), metrics=G.loop_metrics(), seeds=seed)
     return np.median(values(h, "variance")[:, -1]) < 0.5
 
 
-def nb01_exact_vs_loop(seed, n_test=1000):
+def nb01_exact_vs_loop(seed, n_test=None):
+    """The exact engine agrees with the loop (KS), a wrong engine does not; at the notebook's sizes for the
+    current mode (``n_test=None``: the notebook's number of chains)."""
+    n_test = pick(full=4000, quick=1000) if n_test is None else n_test
     by_loop = run_generations(G.GaussianModel, real_sampler=G.normal_source(), sample_size=M01, n_chains=n_test,
                               generations=10, metrics=G.loop_metrics(), seeds=seed)
     exact = sim(n_test, 10, M01, strategies=Strategy("replace"), seeds=seed + 1)
@@ -138,7 +145,11 @@ def nb01_exact_vs_loop(seed, n_test=1000):
             and stats.ks_2samp(wrong, values(by_loop, "variance")[:, 10]).pvalue < 1e-4)
 
 
-def nb01_variance_laws(seed, n_law=5000, generations=60):
+def nb01_variance_laws(seed, n_law=None, generations=None):
+    """E[σ²_g] and E[log σ²_g] laws for both estimators, at the notebook's sizes for the current mode
+    (``None``: the notebook's size)."""
+    n_law = pick(full=20000, quick=5000) if n_law is None else n_law
+    generations = pick(full=200, quick=60) if generations is None else generations
     ok = True
     for est in ("mle", "unbiased"):
         var = values(sim(n_law, generations, M01, estimator=est, seeds=seed), "variance")
@@ -151,7 +162,12 @@ def nb01_variance_laws(seed, n_law=5000, generations=60):
     return bool(ok)
 
 
-def nb01_marginal_and_w2(seed, n_marg=5000, n_chains=500, w2_gens=40):
+def nb01_marginal_and_w2(seed, n_marg=None, n_chains=None, w2_gens=None):
+    """The marginal-variance and W2² laws, at the notebook's sizes for the current mode (``None``: the
+    notebook's size)."""
+    n_marg = pick(full=20000, quick=5000) if n_marg is None else n_marg
+    n_chains = pick(full=2000, quick=500) if n_chains is None else n_chains
+    w2_gens = pick(full=100, quick=40) if w2_gens is None else w2_gens
     c = sim(n_marg, 20, M01, estimator="unbiased", seeds=seed)
     var_c, mean_c, marg = values(c, "variance"), values(c, "mean"), G.marginal_variance(c)
     ok = True
@@ -166,7 +182,11 @@ def nb01_marginal_and_w2(seed, n_marg=5000, n_chains=500, w2_gens=40):
     return bool(ok)
 
 
-def nb01_strategy_directions(seed, n_cmp=300, generations=60):
+def nb01_strategy_directions(seed, n_cmp=None, generations=None):
+    """Section 4's directions (accumulate keeps the variance, replace collapses, fresh real data help), at the
+    notebook's sizes for the current mode (``None``: the notebook's size)."""
+    n_cmp = pick(full=1000, quick=300) if n_cmp is None else n_cmp
+    generations = pick(full=200, quick=60) if generations is None else generations
     # only the asserted strategies: each strategy's random stream does not depend on the others run beside it,
     # so these numbers are the notebook's (which also runs accumulate-subsample and the fixed real fraction)
     h = run_generations(G.GaussianModel, real_sampler=G.normal_source(), sample_size=M01, n_chains=n_cmp,

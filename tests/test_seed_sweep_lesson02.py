@@ -1,10 +1,11 @@
 """Seed sweep of lesson 02's notebook asserts.
 
 Each function re-runs one assert's computation from ``solutions/02_tails_vanish_first.ipynb`` at the
-notebook's quick-mode sizes, for another seed, and returns whether it holds. The sweep requires all of them
-to hold for 20 seeds other than the notebook's own; ``COLLAPSE_KIT_SWEEP_SEEDS=100`` measures the pass rate
-over more seeds (a one-off; the rates are in benchmarks/RESULTS.md). Asserts that involve no randomness
-(the learning-curve exponent, the tail-cut floors) are not swept.
+notebook's sizes for the current mode (``pick``: quick sizes under ``COLLAPSE_KIT_QUICK=1``, as in the
+suite; full sizes under ``COLLAPSE_KIT_QUICK=0``), for another seed, and returns whether it holds. The sweep
+requires all of them to hold for 20 seeds other than the notebook's own; ``COLLAPSE_KIT_SWEEP_SEEDS=100``
+measures the pass rate over more seeds (a one-off; the rates are in benchmarks/RESULTS.md). Asserts that
+involve no randomness (the learning-curve exponent, the tail-cut floors) are not swept.
 """
 from functools import lru_cache
 
@@ -20,6 +21,7 @@ from collapse_kit.exercises import lesson02 as check
 from collapse_kit.history import values
 from collapse_kit.loop import run_generations
 from collapse_kit.plots import minority_lost
+from collapse_kit.runtime import pick
 from collapse_kit.strategies import WORKFLOWS
 
 
@@ -37,9 +39,10 @@ def word_chains(sample_size, generations, n_chains, seed, tracker=None):
 
 
 def nb02_one_generation_closed_forms(seed, law_sample_size=10_000):
-    """Section 2: survival per band and expected survivors after one generation of M = 10,000 (60 chains)."""
+    """Section 2: survival per band and expected survivors after one generation of M = 10,000, at the
+    notebook's sizes for the current mode (60 chains quick, 400 full)."""
     counts, p0, _ = words()
-    M, n = 10_000, 60
+    M, n = 10_000, pick(full=400, quick=60)
     tracker = D.ExtinctionTracker(len(counts))
     run = word_chains(M, 1, n, seed, tracker)
     survived = tracker.survival_curve()[1]
@@ -54,10 +57,11 @@ def nb02_one_generation_closed_forms(seed, law_sample_size=10_000):
 
 
 def nb02_vocabulary_one_step_law(seed):
-    """Section 3: absorbing states, the one-step prediction unbiased, the extinction table ordered."""
+    """Section 3: absorbing states, the one-step prediction unbiased, the extinction table ordered (at the
+    notebook's sizes for the current mode)."""
     counts, _, _ = words()
     tracker = D.ExtinctionTracker(len(counts))
-    run = word_chains(10_000, 15, 6, seed, tracker)
+    run = word_chains(10_000, pick(full=60, quick=15), pick(full=30, quick=6), seed, tracker)
     alive, predicted = values(run, "alive"), values(run, "predicted alive")
     err = alive[:, 1:] - predicted[:, :-1]
     table = D.extinction_table(tracker, counts.index, counts.to_numpy(), chain=0, n_examples=4)
@@ -66,9 +70,10 @@ def nb02_vocabulary_one_step_law(seed):
 
 
 def nb02_long_run_single_word_and_collision_law(seed):
-    """Sections 4-5: M = 30 for 300 generations (60 chains): one word left, the winner law, Seddik's law."""
+    """Sections 4-5: one word left, the winner law, Seddik's law, at the notebook's sizes for the current mode
+    (M = 30 for 300 generations, 60 chains, quick; M = 100 for 1000 generations, 300 chains, full)."""
     _, p0, _ = words()
-    m, gens, n = 30, 300, 60
+    m, gens, n = pick(full=100, quick=30), pick(full=1000, quick=300), pick(full=300, quick=60)
     long = word_chains(m, gens, n, seed)
     alive = values(long, "alive")
     winner = values(long, "top category")[:, -1].astype(int)
@@ -83,24 +88,29 @@ def nb02_long_run_single_word_and_collision_law(seed):
 
 
 def nb02_tail_cut_simulation(seed):
-    """Section 6: the simulated tail-cut learner matches its exact expected error (quick-mode grid)."""
-    zipf = D.zipf_probs(200_000, 2.0)
-    t_grid = np.unique(np.logspace(1, 4.5, 8).astype(int))
+    """Section 6: the simulated tail-cut learner matches its exact expected error (the notebook's Zipf size,
+    grid and repetitions for the current mode)."""
+    zipf = D.zipf_probs(pick(full=1_000_000, quick=200_000), 2.0)
+    t_grid = np.unique(np.logspace(1, pick(full=5, quick=4.5), pick(full=13, quick=8)).astype(int))
+    n_reps = pick(full=30, quick=24)
     ok = True
     for k in (10, 100, 1000, None):
         kk = zipf.size if k is None else k
-        sim = D.simulate_tail_cut(zipf, kk, t_grid, n_reps=24, seed=seed).groupby("T")["error"].agg(["mean", "std"])
+        sim = D.simulate_tail_cut(zipf, kk, t_grid, n_reps=n_reps, seed=seed).groupby("T")["error"].agg(["mean", "std"])
         exact = D.tail_cut_error(zipf, kk, t_grid)
-        ok &= bool(np.all(np.abs(sim["mean"].to_numpy() - exact) < 5 * sim["std"].to_numpy() / np.sqrt(24) + 0.01 * exact))
+        tol = 5 * sim["std"].to_numpy() / np.sqrt(n_reps) + 0.01 * exact
+        ok &= bool(np.all(np.abs(sim["mean"].to_numpy() - exact) < tol))
     return ok
 
 
 def nb02_mixture_minority(seed):
-    """Section 7: generation 0 has the minority; replace loses it more often than accumulate."""
+    """Section 7: generation 0 has the minority; replace loses it more often than accumulate (at the notebook's
+    sizes for the current mode)."""
     pop = X.population("rare_mode")
-    n = 30
+    n = pick(full=100, quick=30)
     mix = run_generations(X.GaussianMixtureModel, real_sampler=pop.sampler(), real_size=100, sample_size=100,
-                          generations=25, n_chains=n, strategies=WORKFLOWS[:2], metrics=X.loop_metrics(pop), seeds=seed)
+                          generations=pick(full=40, quick=25), n_chains=n, strategies=WORKFLOWS[:2],
+                          metrics=X.loop_metrics(pop), seeds=seed)
     shares = {s.label: values(mix, "minority share", s.label) for s in WORKFLOWS[:2]}
     lost = {k: float(minority_lost(v)[-1]) for k, v in shares.items()}
     se = np.sqrt(sum(p * (1 - p) for p in lost.values()) / n)
@@ -108,7 +118,8 @@ def nb02_mixture_minority(seed):
 
 
 def nb02_real_fraction_protects(seed):
-    """Exercise 4: without real data the minority is lost more often than with any λ >= 0.1."""
+    """Exercise 4: without real data the minority is lost more often than with any λ >= 0.1 (the checker's
+    sizes for the current mode, ``check.mix_settings()``)."""
     cfg = check.mix_settings()
     lost, _ = check.reference_minority_experiment(cfg["real_fractions"], cfg["n_chains"], cfg["generations"], seed)
     return bool(lost[0.0] > max(v for g, v in lost.items() if g >= 0.1))

@@ -1,7 +1,8 @@
 """Seed sweep of lesson 05's section-7 assert: sampled text is as varied as human text, beam search is not.
 
 The assert's only random input is the sampling seed (the shipped base GPT, the prompts, the human
-continuations and 5-way beam search are fixed), so the sweep decodes the notebook's quick-mode prompts once
+continuations and 5-way beam search are fixed), so the sweep decodes the notebook's prompts for the current
+mode (``pick``: 16 under ``COLLAPSE_KIT_QUICK=1``, as in the suite; 64 under ``COLLAPSE_KIT_QUICK=0``) once
 with beam search and samples them again for 20 seeds other than the notebook's own (seeds 100-119);
 ``COLLAPSE_KIT_SWEEP_SEEDS=100`` measures the pass rate over more (benchmarks/RESULTS.md).
 
@@ -21,22 +22,28 @@ pytest.importorskip("torch")
 
 from collapse_kit import gpt  # noqa: E402
 from collapse_kit.finetune import distinct_n  # noqa: E402
+from collapse_kit.runtime import pick  # noqa: E402
 
-N_WRITE = 16   # the notebook's quick-mode number of prompts
+
+def n_write():
+    """The notebook's number of prompts for the current mode (section 7)."""
+    return pick(full=64, quick=16)
 
 
-@lru_cache(maxsize=1)
-def fixed_parts():
+@lru_cache(maxsize=2)
+def fixed_parts(n_prompts):
     base, bpe, _ = gpt.load_base()
     pairs = gpt.as_blocks(bpe.encode(gpt.corpus_parts()["test"]), 128)
-    pairs = pairs[np.linspace(0, len(pairs) - 1, N_WRITE).round().astype(int)]
+    pairs = pairs[np.linspace(0, len(pairs) - 1, n_prompts).round().astype(int)]
     prompts, real = pairs[:, :64], pairs[:, 64:]
     beam = gpt.generate(base, prompts, 64, method="beam", num_beams=5)
     return base, bpe, prompts, distinct_n(bpe.decode_batch(real), 2), distinct_n(bpe.decode_batch(beam), 2)
 
 
 def nb05_sampling_is_varied_beam_repeats(seed):
-    base, bpe, prompts, human, beam = fixed_parts()
+    """Section 7: sampled text is as varied as human text, beam search is not (the notebook's prompts for the
+    current mode)."""
+    base, bpe, prompts, human, beam = fixed_parts(n_write())
     sampled = distinct_n(bpe.decode_batch(gpt.generate(base, prompts, 64, method="sample", temperature=1.0,
                                                        seed=seed)), 2)
     return bool(sampled >= 0.85 * human and beam < 0.7 * human < sampled)
