@@ -11,7 +11,7 @@ from collapse_kit import compare as C
 from collapse_kit import plots as P
 from collapse_kit import regression as R
 from collapse_kit.explorers import mix_explorer
-from collapse_kit.gaussian import GaussianModel, normal_source
+from collapse_kit.gaussian import GaussianModel, median_variance, normal_source
 from collapse_kit.history import final, summarize, values
 from collapse_kit.loop import run_generations
 from collapse_kit.mixture import minority_share
@@ -191,9 +191,12 @@ def nb04_gaussian_strategies(seed):
     """Section 1 (Gaussian): replace follows its law, every other strategy keeps more spread; at the
     notebook's sizes for the current mode."""
     generations = pick(full=100, quick=20)
-    last = final(_gauss(seed, n_chains=1000, generations=generations, m=50), "spread kept").set_index("strategy")
+    h = _gauss(seed, n_chains=1000, generations=generations, m=50)
+    last = final(h, "spread kept").set_index("strategy")
     rep, others = last.loc["replace"], last.drop("replace")
-    return bool(abs(rep["mean"] - (49 / 50) ** (generations + 1)) < 4 * rep["sem"]
+    log_rep = np.log(values(h, "spread kept", "replace")[:, -1])
+    log_law = np.log(median_variance(generations, 50, "mle"))
+    return bool(abs(log_rep.mean() - log_law) < 4 * log_rep.std(ddof=1) / np.sqrt(len(log_rep))
                 and np.all(others["mean"] - rep["mean"] > 3 * np.hypot(others["sem"], rep["sem"]))
                 and last.loc["accumulate", "mean"] - 4 * last.loc["accumulate", "sem"] > 0.85)
 
