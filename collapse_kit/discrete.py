@@ -385,6 +385,25 @@ def tail_cut_error(p, k: int, train_size) -> np.ndarray:
     return out if np.ndim(train_size) else float(out[0])
 
 
+def tail_cut_error_sd(p, k: int, train_size) -> np.ndarray:
+    """Upper bound on the standard deviation of one run's error in :func:`simulate_tail_cut`.
+
+    One run's error is ``sum_i p_i U_i`` over the kept words, ``U_i`` = "word i unseen in T draws" (probability
+    ``u_i = (1 - q_i)**T``), plus the fixed tail mass. The indicators are negatively correlated (a draw
+    that is not word i is more likely word j), so the variance is at most ``sum_{i <= k} p_i**2 u_i (1 - u_i)``.
+    Divided by ``sqrt(n_reps)`` it is a standard error for the simulated mean that does not shrink to 0
+    when every repetition happens to see all k kept words (the sample standard deviation does).
+    """
+    p = check_probabilities("p", p, atol=1e-6)
+    q = cut_tail(p, k)
+    t = np.atleast_1d(np.asarray(train_size, dtype=float))
+    if np.any(t < 0):
+        raise ValueError("`train_size` must be >= 0.")
+    u = np.exp(t[:, None] * np.log1p(-np.minimum(q[None, :k], 1 - 1e-16)))
+    out = np.sqrt((p[None, :k] ** 2 * u * (1 - u)).sum(axis=1))
+    return out if np.ndim(train_size) else float(out[0])
+
+
 def tail_mass(p, k: int) -> float:
     """Probability of the categories beyond rank ``k``: ``sum_{i > k} p_i``."""
     p = check_probabilities("p", p, atol=1e-6)

@@ -141,6 +141,25 @@ def test_tail_cut_simulation_matches_exact_and_plateaus():
     assert np.all((ratio > 0.8) & (ratio < 1.25))
 
 
+def test_tail_cut_error_sd_is_the_spread_of_one_run():
+    p = D.zipf_probs(20000, 2.0)
+    for k, sizes in ((10, [30, 300]), (300, [30, 300, 3000])):  # sizes where runs still miss kept words
+        sim = D.simulate_tail_cut(p, k, sizes, n_reps=600, seed=1).groupby("T")["error"].std().to_numpy()
+        sd = D.tail_cut_error_sd(p, k, sizes)
+        # an upper bound (negatively correlated unseen words) that is close: the sample sd of 600 runs is within
+        # about 3% of the true one, and the bound is not loose by more than a few percent here
+        assert np.all(sim <= 1.15 * sd) and np.all(sim >= 0.75 * sd), (k, sim / sd)
+    assert D.tail_cut_error_sd(p, 10, 10**7) == 0.0        # every kept word seen: the error is the tail mass
+    assert D.tail_cut_error_sd(p, 10, 0) == 0.0            # no draws: every kept word unseen, surely
+    # 5 of these standard errors tell a learner trained on T from one trained on T / 2 (negative control)
+    sim = D.simulate_tail_cut(p, 100, [100, 1000], n_reps=30, seed=2).groupby("T")["error"].mean().to_numpy()
+    se = D.tail_cut_error_sd(p, 100, [100, 1000]) / np.sqrt(30)
+    assert np.all(np.abs(sim - D.tail_cut_error(p, 100, [100, 1000])) <= 5 * se)
+    assert np.all(np.abs(sim - D.tail_cut_error(p, 100, [50, 500])) > 5 * se)
+    with pytest.raises(ValueError, match="train_size"):
+        D.tail_cut_error_sd(p, 10, -1)
+
+
 def test_lesson02_modules_do_not_import_torch():
     import subprocess
     import sys

@@ -98,8 +98,8 @@ def nb02_tail_cut_simulation(seed):
         kk = zipf.size if k is None else k
         sim = D.simulate_tail_cut(zipf, kk, t_grid, n_reps=n_reps, seed=seed).groupby("T")["error"].agg(["mean", "std"])
         exact = D.tail_cut_error(zipf, kk, t_grid)
-        tol = 5 * sim["std"].to_numpy() / np.sqrt(n_reps) + 0.01 * exact
-        ok &= bool(np.all(np.abs(sim["mean"].to_numpy() - exact) < tol))
+        se, step = D.tail_cut_error_sd(zipf, kk, t_grid) / np.sqrt(n_reps), zipf[kk - 1] / n_reps
+        ok &= bool(np.all(np.abs(sim["mean"].to_numpy() - exact) <= 5 * se + step + 1e-12))
     return ok
 
 
