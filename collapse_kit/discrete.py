@@ -375,14 +375,20 @@ def tail_cut_error(p, k: int, train_size) -> np.ndarray:
 
     the second term, the *tail mass*, is a floor that no amount of data removes.
     """
+    p, u = _unseen(p, k, train_size)
+    out = (p[None, :k] * u).sum(axis=1) + p[k:].sum()
+    return out if np.ndim(train_size) else float(out[0])
+
+
+def _unseen(p, k: int, train_size):
+    """``(p, u)``: ``u[t, i] = (1 - q_i)**T_t``, the probability that kept word i is never drawn in ``T_t``
+    draws from the tail-cut law ``q = cut_tail(p, k)`` (shape ``(len(T), k)``)."""
     p = check_probabilities("p", p, atol=1e-6)
     q = cut_tail(p, k)
     t = np.atleast_1d(np.asarray(train_size, dtype=float))
     if np.any(t < 0):
         raise ValueError("`train_size` must be >= 0.")
-    head = (p[None, :k] * np.exp(t[:, None] * np.log1p(-np.minimum(q[None, :k], 1 - 1e-16)))).sum(axis=1)
-    out = head + p[k:].sum()
-    return out if np.ndim(train_size) else float(out[0])
+    return p, np.exp(t[:, None] * np.log1p(-np.minimum(q[None, :k], 1 - 1e-16)))
 
 
 def tail_cut_error_sd(p, k: int, train_size) -> np.ndarray:
@@ -394,12 +400,7 @@ def tail_cut_error_sd(p, k: int, train_size) -> np.ndarray:
     Divided by ``sqrt(n_reps)`` it is a standard error for the simulated mean that does not shrink to 0
     when every repetition happens to see all k kept words (the sample standard deviation does).
     """
-    p = check_probabilities("p", p, atol=1e-6)
-    q = cut_tail(p, k)
-    t = np.atleast_1d(np.asarray(train_size, dtype=float))
-    if np.any(t < 0):
-        raise ValueError("`train_size` must be >= 0.")
-    u = np.exp(t[:, None] * np.log1p(-np.minimum(q[None, :k], 1 - 1e-16)))
+    p, u = _unseen(p, k, train_size)
     out = np.sqrt((p[None, :k] ** 2 * u * (1 - u)).sum(axis=1))
     return out if np.ndim(train_size) else float(out[0])
 
