@@ -34,9 +34,10 @@ from collapse_kit.tokenizer import CharTokenizer
 
 # --------------------------------------------------------------------------- the plain-PyTorch baseline
 class Block(nn.Module):
-    def __init__(self, d, n_head, block_size):
+    def __init__(self, d, n_head, block_size, dropout=0.0):
         super().__init__()
         self.n_head = n_head
+        self.drop_att, self.drop_res = nn.Dropout(dropout), nn.Dropout(dropout)  # where GPT-2 puts them
         self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
         self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
         self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"), nn.Linear(4 * d, d))
@@ -47,23 +48,25 @@ class Block(nn.Module):
         q, k, v = self.qkv(x).split(d, dim=2)
         q, k, v = (z.view(b, t, self.n_head, d // self.n_head).transpose(1, 2) for z in (q, k, v))
         att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
-        att = att.masked_fill(~self.mask[:t, :t], float("-inf")).softmax(dim=-1)
-        return self.proj((att @ v).transpose(1, 2).contiguous().view(b, t, d))
+        att = self.drop_att(att.masked_fill(~self.mask[:t, :t], float("-inf")).softmax(dim=-1))
+        return self.drop_res(self.proj((att @ v).transpose(1, 2).contiguous().view(b, t, d)))
 
     def forward(self, x):
         x = x + self.attention(self.ln1(x))
-        return x + self.mlp(self.ln2(x))
+        return x + self.drop_res(self.mlp(self.ln2(x)))
 
 
 class PlainGPT(nn.Module):
     """A minimal GPT: token + position embeddings, pre-LayerNorm blocks, tied output layer,
-    initialised like GPT-2 (and nanoGPT), so that only the implementation differs."""
+    initialised like GPT-2 (and nanoGPT), with dropout where GPT-2 has it (embeddings, attention weights,
+    residual branches), so that only the implementation differs."""
 
-    def __init__(self, vocab_size, n_layer, n_head, n_embd, block_size):
+    def __init__(self, vocab_size, n_layer, n_head, n_embd, block_size, dropout=0.0):
         super().__init__()
         self.config = SimpleNamespace(vocab_size=vocab_size, n_positions=block_size)
         self.wte, self.wpe = nn.Embedding(vocab_size, n_embd), nn.Embedding(block_size, n_embd)
-        self.blocks = nn.ModuleList(Block(n_embd, n_head, block_size) for _ in range(n_layer))
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(Block(n_embd, n_head, block_size, dropout) for _ in range(n_layer))
         self.ln_f = nn.LayerNorm(n_embd)
         self.apply(self._init)
         for block in self.blocks:  # GPT-2 / nanoGPT: residual projections scaled by 1/sqrt(2 * layers)
@@ -79,7 +82,7 @@ class PlainGPT(nn.Module):
 
     def forward(self, input_ids, **_):
         t = input_ids.shape[1]
-        x = self.wte(input_ids) + self.wpe(torch.arange(t, device=input_ids.device))
+        x = self.drop(self.wte(input_ids) + self.wpe(torch.arange(t, device=input_ids.device)))
         for block in self.blocks:
             x = block(x)
         return SimpleNamespace(logits=self.ln_f(x) @ self.wte.weight.T)
@@ -149,7 +152,8 @@ def main(argv=None):
     def fresh(seed=0):
         course = gpt.build_model(tok.vocab_size, preset, seed=seed, device=args.device)
         torch.manual_seed(seed)
-        plain = PlainGPT(tok.vocab_size, preset.n_layer, preset.n_head, preset.n_embd, preset.block_size)
+        plain = PlainGPT(tok.vocab_size, preset.n_layer, preset.n_head, preset.n_embd, preset.block_size,
+                         preset.dropout)
         return {"plain": plain.to(args.device), "course": course}
 
     models = fresh()

@@ -444,8 +444,10 @@ def train(model, data, *, steps: int | None = None, epochs: float | None = None,
                     best_state = {k: t.detach().clone() for k, t in model.state_dict().items()}
             loss_value = loss.item()
             log.append((step + 1, opt.param_groups[0]["lr"], loss_value, v))
+            # refresh=False: the bar redraws at tqdm's own pace (at most ten times a second), not once per
+            # step; a fast GPU otherwise floods Jupyter's output channel and the notebook drops messages.
+            bar.set_postfix(loss=f"{loss_value:.3f}", valid=f"{v:.3f}" if not math.isnan(v) else "-", refresh=False)
             bar.update(1)
-            bar.set_postfix(loss=f"{loss_value:.3f}", valid=f"{v:.3f}" if not math.isnan(v) else "-")
     bar.close()
     if best_state is not None and best_step != steps:
         model.load_state_dict(best_state)

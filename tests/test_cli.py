@@ -132,3 +132,13 @@ def test_prepare_rejects_unknown_lessons_in_one_line(capsys):
     assert cli.main(["prepare", "--lessons", "99"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--lessons" in err
+
+
+def test_help_states_the_defaults_the_run_uses(capsys):
+    # the help once said "beam (default)" while the run sampled: every default it names comes from FinetuneSetup
+    with pytest.raises(SystemExit):
+        main(["finetune", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    d = ft.FinetuneSetup()
+    assert f"(default: {d.decoding})" in text and f"(default: {d.preset})" in text
+    assert "beam (default" not in text

@@ -1,4 +1,5 @@
 import os
+import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -332,3 +333,14 @@ def test_build_model_is_public_gpt2_and_scoring_keeps_the_mode(tok, trained):
         assert model.training is mode
         gpt.sequence_nll(model, blocks)
         assert model.training is mode
+
+
+def test_progress_bar_redraws_at_tqdm_pace_not_every_step(tok, capsys):
+    # A GPU runs hundreds of steps a second; a redraw per step flooded Jupyter's output channel there (lessons
+    # 05 and 06 under nbval on an H200 lost the kernel's messages). tqdm's pace: at most ten redraws a second.
+    model = gpt.build_model(tok.vocab_size, SMALL, seed=0, device="cpu")
+    start = time.perf_counter()
+    gpt.train(model, tok.encode(TEXT), steps=300, batch_size=2, preset=SMALL, seed=0, progress=True)
+    elapsed = time.perf_counter() - start
+    redraws = capsys.readouterr().err.count("\r")
+    assert 1 <= redraws <= 10 * elapsed + 5, (redraws, elapsed)
