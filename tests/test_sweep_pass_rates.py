@@ -1,0 +1,42 @@
+"""The one-off pass-rate tool of the seed sweeps (tests/sweep_pass_rates.py): counts, failures, workers."""
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import sweep_pass_rates as spr
+
+
+def test_holds_reads_bools_and_dicts_of_checks():
+    assert spr.holds(True) and spr.holds(np.True_) and not spr.holds(np.False_)
+    assert spr.holds({"a": np.True_, "b": True, "detail": 0.0})        # details (numbers) are not checks
+    assert not spr.holds({"a": True, "b": np.False_, "detail": 2.5})
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_counts_failures_per_check_in_one_process_or_several(tmp_path, monkeypatch, capsys, workers):
+    (tmp_path / "fake_sweep.py").write_text(textwrap.dedent("""
+        def nb01_even(seed):
+            return seed % 2 == 0
+
+        def nb02_all(seed):
+            return {"ok": seed != 5, "value": float(seed)}
+
+        def helper(seed):
+            return False
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spr.main(["sweep_pass_rates.py", "2", "4", "fake_sweep", "--workers", workers])
+    out = capsys.readouterr().out
+    assert "fake_sweep::nb01_even: 2/4 seeds hold (failed: [3, 5])" in out
+    assert "fake_sweep::nb02_all: 3/4 seeds hold (failed: [5])" in out
+    assert "helper" not in out
+    spr.main(["sweep_pass_rates.py", "2", "4", "fake_sweep", "--only", "nb02_all"])
+    assert "nb01_even" not in capsys.readouterr().out
+    sys.modules.pop("fake_sweep", None)
+
+
+def test_bad_counts_are_one_line_errors(capsys):
+    with pytest.raises(SystemExit) as err:
+        spr.main(["sweep_pass_rates.py", "100", "0", "test_gaussian"])
+    assert err.value.code == 2 and "at least 1" in capsys.readouterr().err
