@@ -73,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--epochs", type=float, default=d.epochs)
     f.add_argument("--lr", type=float, default=d.lr)
     f.add_argument("--batch-size", type=int, default=d.batch_size)
-    f.add_argument("--decoding", default=d.decoding, help=f"sample, beam (the paper's main runs) or greedy (default: {d.decoding})")
+    f.add_argument("--decoding", default=d.decoding,
+                   help=f"sample, beam (the paper's main runs) or greedy (default: {d.decoding})")
     f.add_argument("--num-beams", type=int, default=d.num_beams)
     f.add_argument("--temperature", type=float, default=d.temperature)
     f.add_argument("--top-k", type=int, default=d.top_k)

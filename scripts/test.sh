@@ -25,8 +25,12 @@ lap() { echo "==> stage $1 took $(( $(date +%s) - stage_start )) s"; stage_start
 
 if [[ " $STAGES " == *" 1 "* ]]; then
   echo "==> [1/3] unit tests and notebooks (nbval, quick mode, $WORKERS workers)"
-  "$VENV/bin/python" -m pytest -n "$WORKERS" --dist loadfile --nbval-lax --nbval-current-env \
-    --durations=15 tests lessons solutions "$@"
+  # --no-loadscope-reorder: xdist's default queue puts the biggest files first, so lessons/NN and
+  # solutions/NN (same number of cells) started side by side on the two workers and both computed lesson 03's
+  # VAE chains and lesson 06's fine-tuning. In collection order they are 9 notebooks apart, and the second
+  # loads the first one's cached runs (lesson 03: 71 s alone, 6 s from the cache).
+  "$VENV/bin/python" -m pytest -n "$WORKERS" --dist loadfile --no-loadscope-reorder --nbval-lax \
+    --nbval-current-env --durations=15 tests lessons solutions "$@"
   lap 1
 fi
 
