@@ -41,10 +41,12 @@ def assert_holds_for_many_seeds(check) -> None:
 def print_pass_rate(check, argv) -> None:
     """One-off pass rates of a slow sweep: ``python tests/test_seed_sweep_lessonNN.py FIRST N`` prints
     ``check(seed)`` for seeds FIRST, FIRST + 1, ... (N of them) as each finishes, then the count that held."""
+    from sweep_pass_rates import holds   # one rule: a dict's bools must hold, its numbers are details
+
     first, count = int(argv[1]), int(argv[2])
     held = 0
     for seed in range(first, first + count):
         result = check(seed)
-        held += bool(all(result.values()) if isinstance(result, dict) else result)
+        held += holds(result)
         print(seed, result, flush=True)
     print(f"{held}/{count} seeds hold", flush=True)

@@ -13,6 +13,14 @@ def test_holds_reads_bools_and_dicts_of_checks():
     assert not spr.holds({"a": True, "b": np.False_, "detail": 2.5})
 
 
+def test_print_pass_rate_counts_a_zero_detail_as_held(capsys):
+    # a detail that rounds to 0.0 (lesson 06's arms' spread, seed 203) once counted the seed as failed
+    from conftest import print_pass_rate
+
+    print_pass_rate(lambda seed: {"check": seed != 1, "spread": 0.0}, ["x", "0", "3"])
+    assert capsys.readouterr().out.strip().endswith("2/3 seeds hold")
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_counts_failures_per_check_in_one_process_or_several(tmp_path, monkeypatch, capsys, workers):
     (tmp_path / "fake_sweep.py").write_text(textwrap.dedent("""
