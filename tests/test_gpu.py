@@ -1,8 +1,9 @@
 """GPU checks: the paths that Colab and GPU learners run and CI's CPU machine cannot (skipped without CUDA).
 
 Run them on a machine with an NVIDIA GPU: ``pytest tests/test_gpu.py``. What was measured there (which GPU,
-torch version, times) is recorded in benchmarks/RESULTS.md ("GPU"). The checks compare each GPU run with the
-same run on the CPU, so a wrong device, dtype or loss-scaling path shows up as a numbers gap, not only as a crash:
+torch version, times) is recorded in benchmarks/RESULTS.md ("GPU"). Where they can, the checks compare a GPU run
+with the same run on the CPU, so a wrong device, dtype or loss-scaling path shows up as a gap in the numbers, not
+only as a crash:
 
 * mixed-precision training in bf16 (A100, H100, L4) and in fp16 with loss scaling (Colab's T4, capability 7.5,
   forced here with :func:`collapse_kit.gpt.autocast_dtype` patched) learns as well as fp32 on the CPU;
