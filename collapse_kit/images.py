@@ -232,7 +232,7 @@ class DigitVAE:
     -----
     ``fit(data (n_chains, N, 64), rng)`` trains one network per chain (all chains at once, batched);
     every random number (weights, mini-batches, reparameterisation noise, the mixture) comes from
-    ``rng``: same seed, same numbers on the same device. ``sample(n, rng)`` returns ``(n_chains, n, 64)`` mean images in [0, 1].
+    ``rng``: same seed, same numbers on a CPU (on a GPU, up to CUDA's non-deterministic kernels). ``sample(n, rng)`` returns ``(n_chains, n, 64)`` mean images in [0, 1].
     """
 
     def __init__(self, latent_dim: int = 8, hidden: int = 128, epochs: int = 150, batch_size: int = 128,
