@@ -1,7 +1,7 @@
 # collapse-kit: the two commands of the README.
 #   make lab    set up .venv (first time only) and open JupyterLab on lessons/
 #   make test   set up .venv and run the whole test suite in quick mode
-.PHONY: lab test setup lessons check-lessons dist bench base-gpt test-slow clean
+.PHONY: sweep-full lab test setup lessons check-lessons dist bench base-gpt test-slow clean
 
 setup:
 	bash scripts/setup.sh
@@ -39,6 +39,19 @@ test-slow: setup
 	  tests/test_seed_sweep_lesson05.py::test_lesson05_character_model_asserts_hold_for_many_seeds \
 	  tests/test_seed_sweep_lesson07_watermark.py \
 	  tests/test_seed_sweep_lesson08.py::test_lesson08_neural_flow_holds_for_many_seeds
+
+# one-off full-mode pass rates of the neural notebook asserts (what `make test-slow` sweeps at quick sizes),
+# SEEDS seeds from FIRST, WORKERS side by side: for a GPU or many-core machine (about 15 CPU-hours on one core)
+FIRST ?= 100
+SEEDS ?= 100
+WORKERS ?= 12
+sweep-full: setup
+	cd tests && COLLAPSE_KIT_QUICK=0 HF_HUB_OFFLINE=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 ../.venv/bin/python \
+	  sweep_pass_rates.py $(FIRST) $(SEEDS) --workers $(WORKERS) test_seed_sweep_lesson03 test_seed_sweep_lesson05 \
+	  test_seed_sweep_lesson06 test_seed_sweep_lesson07_watermark test_seed_sweep_lesson08 \
+	  --only nb03_all_asserts --only nb05_character_model_asserts --only nb06_main_run_asserts \
+	  --only nb06_decoding_asserts --only nb07_watermark_detection \
+	  --only nb08_neural_flow_fixed_set_delays_fresh_prevents
 
 bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
