@@ -23,6 +23,7 @@ import multiprocessing
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -58,18 +59,17 @@ def main(argv):
     seeds = range(args.first, args.first + args.count)
     print(f"mode: {'quick' if is_quick() else 'full'}; seeds {seeds[0]}..{seeds[-1]}; {args.workers} worker(s)",
           flush=True)
-    pool = None
-    if args.workers > 1:   # spawn, not fork: safe with CUDA, and each worker imports the module afresh
-        pool = ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
-    for module_name in args.modules:
-        for name, fn in checks_of(module_name, args.skip, args.only):
-            start = time.time()
-            results = list(pool.map(fn, seeds)) if pool else [fn(seed) for seed in seeds]
-            failed = [seed for seed, r in zip(seeds, results) if not holds(r)]
-            print(f"{module_name}::{name}: {len(seeds) - len(failed)}/{len(seeds)} seeds hold"
-                  + (f" (failed: {failed})" if failed else "") + f"  [{time.time() - start:.0f} s]", flush=True)
-    if pool:
-        pool.shutdown()
+    # spawn, not fork: safe with CUDA, and each worker imports the module afresh
+    pool = (ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
+            if args.workers > 1 else nullcontext())
+    with pool:
+        for module_name in args.modules:
+            for name, fn in checks_of(module_name, args.skip, args.only):
+                start = time.time()
+                results = list(pool.map(fn, seeds)) if args.workers > 1 else [fn(seed) for seed in seeds]
+                failed = [seed for seed, r in zip(seeds, results) if not holds(r)]
+                print(f"{module_name}::{name}: {len(seeds) - len(failed)}/{len(seeds)} seeds hold"
+                      + (f" (failed: {failed})" if failed else "") + f"  [{time.time() - start:.0f} s]", flush=True)
 
 
 if __name__ == "__main__":

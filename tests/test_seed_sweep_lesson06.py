@@ -6,8 +6,8 @@ then the asserts of sections 3, 4 and 6 on it: generation 0 beats zero-shot and 
 real-test perplexity rises by more than 2% at every generation; the data, scored by generation 0, move right
 (median); sampling keeps word-pair diversity. In full mode (``COLLAPSE_KIT_QUICK=0``) also the notebook's
 full-mode-only asserts: the rise beyond three times the arms' spread, λ = 0.1 limiting the damage, the 95%
-quantile of the data growing by 30%. The grid's explorer is not swept. About half a minute of
-fine-tuning per seed. Section 7's decoding arms (sampling, 5-way beam search, beam search with repetition
+quantile of the data growing by 30%. The grid's explorer is not swept. About half a minute of fine-tuning
+per seed in quick mode, about 3 minutes in full mode. Section 7's decoding arms (sampling, 5-way beam search, beam search with repetition
 penalty 3) have a sweep of their own, :func:`nb06_decoding_asserts` (about 45 s per seed).
 """
 import os
