@@ -50,7 +50,7 @@ sweep-full: setup
 	  sweep_pass_rates.py $(FIRST) $(SEEDS) --workers $(WORKERS) test_seed_sweep_lesson03 test_seed_sweep_lesson05 \
 	  test_seed_sweep_lesson06 test_seed_sweep_lesson07_watermark test_seed_sweep_lesson08 \
 	  --only nb03_all_asserts --only nb05_character_model_asserts --only nb06_main_run_asserts \
-	  --only nb06_decoding_asserts --only nb07_watermark_detection \
+	  --only nb06_decoding_asserts --only nb07_watermark_detection --only nb07_filter_run_asserts \
 	  --only nb08_neural_flow_fixed_set_delays_fresh_prevents
 
 bench: setup

@@ -7,8 +7,9 @@ with beam search and samples them again for 20 seeds other than the notebook's o
 ``COLLAPSE_KIT_SWEEP_SEEDS=100`` measures the pass rate over more (benchmarks/RESULTS.md).
 
 The asserts on the character model that sections 2-5 train live are swept in ``make test-slow``
-(``COLLAPSE_KIT_SLOW=1``): for each seed the quick-mode ``tiny`` model is built, pre-trained (80 steps) and
-decoded again with that seed.
+(``COLLAPSE_KIT_SLOW=1``): for each seed the notebook's model for the current mode is built, pre-trained and
+decoded again with that seed (quick mode: the ``tiny`` preset, 80 steps, 4 prompts; full mode: the ``cpu``
+preset, or ``gpu`` on a CUDA GPU, for its own number of steps, 64 prompts).
 """
 import os
 from functools import lru_cache
@@ -53,39 +54,49 @@ def test_lesson05_decoding_assert_holds_for_many_seeds():
     assert_holds_for_many_seeds(nb05_sampling_is_varied_beam_repeats)
 
 
+def character_sizes():
+    """Sections 2-5's sizes for the current mode, as the notebook picks them: ``(preset, steps, n_test,
+    n_prompts, new_tokens)`` (full mode: the ``gpu`` preset on a CUDA GPU, ``cpu`` elsewhere, its own steps)."""
+    import torch
+
+    return (pick(full="gpu" if torch.cuda.is_available() else "cpu", quick="tiny"), pick(full=None, quick=80),
+            pick(full=256, quick=32), pick(full=64, quick=4), pick(full=64, quick=32))
+
+
 def nb05_character_model_asserts(seed):
-    """Sections 2-5 at quick sizes: untrained ≈ uniform; trained far better; Jensen; decoders ordered."""
+    """Sections 2-5 at the current mode's sizes: untrained ≈ uniform; trained far better; Jensen; decoders ordered."""
     import tempfile
 
     from collapse_kit.tokenizer import CharTokenizer
 
+    preset, steps, n_test, n_prompts, new = character_sizes()
     parts = gpt.corpus_parts()
     tok = CharTokenizer.fit(parts["pretrain"] + parts["task"] + parts["test"])
-    untrained = gpt.build_model(tok.vocab_size, "tiny", seed=seed)
-    test_blocks = gpt.as_blocks(tok.encode(parts["test"]), gpt.get_preset("tiny").block_size)[:32]
+    untrained = gpt.build_model(tok.vocab_size, preset, seed=seed)
+    test_blocks = gpt.as_blocks(tok.encode(parts["test"]), gpt.get_preset(preset).block_size)[:n_test]
     ppl_untrained = gpt.perplexity(untrained, test_blocks).mean()
     with tempfile.TemporaryDirectory() as tmp:
         old = os.environ.get("COLLAPSE_KIT_CACHE")
         os.environ["COLLAPSE_KIT_CACHE"] = tmp
         try:
-            model, tok, meta = gpt.base_model("tiny", seed=seed, steps=80, progress=False)
+            model, tok, meta = gpt.base_model(preset, seed=seed, steps=steps, progress=False)
         finally:
             if old is None:
                 os.environ.pop("COLLAPSE_KIT_CACHE")
             else:
                 os.environ["COLLAPSE_KIT_CACHE"] = old
     ppl = np.exp(gpt.sequence_nll(model, test_blocks))
-    prompts = gpt.as_blocks(tok.encode(parts["test"]), 64)[1:5]
+    prompts = gpt.as_blocks(tok.encode(parts["test"]), 64)[1:n_prompts + 1]
     rules = {"T1.3": ("sample", dict(temperature=1.3)), "T1.0": ("sample", dict(temperature=1.0)),
              "T0.7": ("sample", dict(temperature=0.7)), "topk": ("sample", dict(temperature=1.0, top_k=10)),
              "topp": ("sample", dict(temperature=1.0, top_p=0.9)), "greedy": ("greedy", {}),
              "beam": ("beam", dict(num_beams=5))}
-    own = {k: np.exp(gpt.continuation_nll(model, prompts, gpt.generate(model, prompts, 32, method=m, seed=seed, **kw))).mean()
+    own = {k: np.exp(gpt.continuation_nll(model, prompts, gpt.generate(model, prompts, new, method=m, seed=seed, **kw))).mean()
            for k, (m, kw) in rules.items()}
     sampled = min(own[k] for k in ("T1.3", "T1.0", "T0.7", "topk", "topp"))
-    pairs = gpt.as_blocks(tok.encode(parts["test"]), 64 + 32)[:4]
+    pairs = gpt.as_blocks(tok.encode(parts["test"]), 64 + new)[:n_prompts]
     cold, hot = (np.exp(gpt.continuation_nll(model, pairs[:, :64], gpt.generate(
-        model, pairs[:, :64], 32, method="sample", temperature=t, seed=seed))).mean() for t in (0.5, 1.6))
+        model, pairs[:, :64], new, method="sample", temperature=t, seed=seed))).mean() for t in (0.5, 1.6))
     return bool(0.5 * tok.vocab_size < ppl_untrained < 2 * tok.vocab_size
                 and meta["valid_loss"] < np.log(tok.vocab_size) - 1.0
                 and ppl.mean() >= np.exp(np.log(ppl).mean()) and ppl.mean() < ppl_untrained / 3

@@ -1,11 +1,23 @@
-"""Seed sweep of lesson 07's watermark asserts (section 1; slow: ``COLLAPSE_KIT_SLOW=1``, ``make test-slow``).
+"""Seed sweep of lesson 07's neural asserts (sections 1 and 2.2; slow: ``COLLAPSE_KIT_SLOW=1``, ``make test-slow``).
 
-For each seed, the notebook's quick-mode computation of sections 1.1-1.2 with every random draw re-seeded:
-the base GPT writes 64 plain and 64 watermarked continuations of held-out prompts (δ = 2, γ = 0.25), then the
-δ sweep and the substitution attack. The checks are the notebook's: detection far above false positives
-(5 binomial standard errors), longer texts easier to detect, substitution harder (4 standard errors), a
-larger δ makes more green tokens. About 20 s of generation per seed.
+Both take the notebook's sizes for the current mode (``pick``: quick sizes under ``COLLAPSE_KIT_QUICK=1``, full
+sizes under ``COLLAPSE_KIT_QUICK=0``), with every random draw re-seeded.
+
+:func:`nb07_watermark_detection` (sections 1.1-1.2): the base GPT writes watermarked continuations of held-out
+prompts (δ = 2, γ = 0.25; 64 prompts in quick mode, 300 in full mode), then the δ sweep and the substitution
+attack. The checks are the notebook's: detection far above false positives (5 binomial standard errors), longer
+texts easier to detect, substitution harder (4 standard errors), a larger δ makes more green tokens. About 20 s
+of generation per seed in quick mode.
+
+:func:`nb07_filter_run_asserts` (section 2.2): the fine-tuning loop with the no-filter arm and the arm where
+every provider watermarks and the crawler drops what the detector flags (the two arms the asserts compare;
+32 blocks and 2 generations in quick mode, 96 blocks and 3 generations in full mode). The checks: generation 0
+beats the base model on real test text; in full mode also the notebook's full-mode-only assert, perplexity
+rises less with every provider watermarking than with no filter (by more than 0.02).
 """
+import tempfile
+from pathlib import Path
+
 import os
 
 import numpy as np
@@ -17,17 +29,24 @@ pytestmark = pytest.mark.skipif(os.environ.get("COLLAPSE_KIT_SLOW") != "1",
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 pytest.importorskip("torch")
 
+from collapse_kit import defences as D  # noqa: E402
+from collapse_kit import finetune as ft  # noqa: E402
 from collapse_kit import gpt  # noqa: E402
 from collapse_kit import watermark as W  # noqa: E402
 from collapse_kit.exercises.lesson07 import reference_z_test as z_test  # noqa: E402
+from collapse_kit.history import summarize  # noqa: E402
+from collapse_kit.loop import run_generations  # noqa: E402
+from collapse_kit.runtime import is_quick, pick  # noqa: E402
+from collapse_kit.strategies import Strategy  # noqa: E402
 
-GAMMA, DELTA, T, N_TEXTS = 0.25, 2.0, 64, 64
+GAMMA, DELTA, T = 0.25, 2.0, 64
 
 
 def nb07_watermark_detection(seed):
+    n_texts = pick(full=300, quick=64)   # the notebook's N_TEXTS
     base, tok, _ = gpt.load_base()
     held = gpt.as_blocks(tok.encode(gpt.corpus_parts()["test"]), 2 * T)
-    held = held[np.linspace(0, len(held) - 1, N_TEXTS).round().astype(int)]
+    held = held[np.linspace(0, len(held) - 1, n_texts).round().astype(int)]
     prompts, human = held[:, :T], held[:, T:]
     green = W.GreenList(tok.vocab_size, gamma=GAMMA, key=42)
     marked, _ = W.watermarked_generate(base, prompts, 4 * T, green, delta=DELTA, seed=seed)
@@ -56,9 +75,48 @@ def test_lesson07_watermark_asserts_hold_for_many_seeds():
     assert_holds_for_many_seeds(nb07_watermark_detection)
 
 
+def nb07_filter_run_asserts(seed, root=None, detail=False):
+    """Section 2.2 with each seed: the notebook's setup and loop, its no-filter arm and its arm with every
+    provider watermarking (the two its asserts compare), in a run folder of its own."""
+    generations = pick(full=3, quick=2)   # the notebook's GENERATIONS
+    setup = ft.lesson_setup(decoding="sample", n_blocks=pick(full=96, quick=32), n_test=pick(full=64, quick=32))
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        run_dir = ft.prepare(Path(tmp) / "run", setup, progress=False)
+        base, tok, _ = gpt.load(run_dir / "base")
+        real, test = np.load(run_dir / "base" / "real.npy"), np.load(run_dir / "base" / "test.npy")
+        green = W.GreenList(tok.vocab_size, gamma=GAMMA, key=42)
+        web = Strategy("real_fraction", 0.5)
+        metrics = {"": ft.lm_metrics(test, tok, setup.prompt_tokens)}
+        rise = {}
+        for p in (0.0, 1.0):
+            arm = D.Filtered.wrap(web, W.text_detector(green, W.Z_PAPER) if p > 0 else D.flag_nothing,
+                                  f"watermark-share={p:g}" if p > 0 else "no-filter", train_size=len(real) // 2)
+            h = run_generations(lambda: W.watermarked_lm(run_dir / "base", real, setup, green, delta=DELTA, share=p),
+                                real, generations=generations, sample_size=len(real), strategies=arm,
+                                metrics=metrics, seeds=seed, progress=False)
+            ppl = summarize(h, "test_ppl").set_index("generation")["mean"]
+            rise[p] = (ppl[0], ppl[generations] / ppl[0])
+        zero_shot = gpt.perplexity(base, test).mean()
+    checks = {"gen0 beats the base model": np.mean([rise[p][0] for p in rise]) < zero_shot}
+    if not is_quick():   # the notebook's full-mode-only assert
+        checks["watermark + filter rises less"] = rise[1.0][1] < rise[0.0][1] - 0.02
+    if detail:
+        checks.update({"base ppl": round(float(zero_shot), 2), "gen0 ppl": round(float(rise[0.0][0]), 2),
+                       "rise no filter": round(float(rise[0.0][1]), 4), "rise p=1": round(float(rise[1.0][1]), 4)})
+        return checks
+    return bool(all(checks.values()))
+
+
+def test_lesson07_filter_asserts_hold_for_many_seeds():
+    assert_holds_for_many_seeds(nb07_filter_run_asserts)
+
+
 if __name__ == "__main__":   # one-off pass rate: python tests/test_seed_sweep_lesson07_watermark.py FIRST N
     import sys
 
     from conftest import print_pass_rate
 
-    print_pass_rate(nb07_watermark_detection, sys.argv)
+    if "--filter" in sys.argv:
+        print_pass_rate(lambda seed: nb07_filter_run_asserts(seed, detail=True), [a for a in sys.argv if a != "--filter"])
+    else:
+        print_pass_rate(nb07_watermark_detection, sys.argv)

@@ -48,3 +48,18 @@ def test_bad_counts_are_one_line_errors(capsys):
     with pytest.raises(SystemExit) as err:
         spr.main(["sweep_pass_rates.py", "100", "0", "test_gaussian"])
     assert err.value.code == 2 and "at least 1" in capsys.readouterr().err
+
+
+def test_make_sweep_full_names_only_checks_that_exist():
+    # `--only` with a misspelt or renamed check would sweep nothing and print nothing for it
+    import re
+    from pathlib import Path
+
+    recipe = re.search(r"^sweep-full:.*?\n((?:\t.*\n)+)", (Path(__file__).parents[1] / "Makefile").read_text(), re.M)
+    words = recipe.group(1).replace("\\\n", " ").split()
+    modules = [w for w in words if w.startswith("test_seed_sweep_")]
+    only = [words[i + 1] for i, w in enumerate(words) if w == "--only"]
+    assert modules and only
+    found = {name for m in modules for name, _ in spr.checks_of(m, only=only)}
+    assert sorted(set(only) - found) == []
+    assert "nb07_filter_run_asserts" in found and "nb05_character_model_asserts" in found
