@@ -13,7 +13,8 @@ of generation per seed in quick mode.
 every provider watermarks and the crawler drops what the detector flags (the two arms the asserts compare;
 32 blocks and 2 generations in quick mode, 96 blocks and 3 generations in full mode). The checks: generation 0
 beats the base model on real test text; in full mode also the notebook's full-mode-only assert, perplexity
-rises less with every provider watermarking than with no filter (by more than 0.02).
+rises less with every provider watermarking than with no filter. About 30 s per seed in quick mode, 70 s in
+full mode.
 """
 import tempfile
 from pathlib import Path
@@ -99,7 +100,7 @@ def nb07_filter_run_asserts(seed, root=None, detail=False):
         zero_shot = gpt.perplexity(base, test).mean()
     checks = {"gen0 beats the base model": np.mean([rise[p][0] for p in rise]) < zero_shot}
     if not is_quick():   # the notebook's full-mode-only assert
-        checks["watermark + filter rises less"] = rise[1.0][1] < rise[0.0][1] - 0.02
+        checks["watermark + filter rises less"] = rise[1.0][1] < rise[0.0][1]
     if detail:
         checks.update({"base ppl": round(float(zero_shot), 2), "gen0 ppl": round(float(rise[0.0][0]), 2),
                        "rise no filter": round(float(rise[0.0][1]), 4), "rise p=1": round(float(rise[1.0][1]), 4)})
