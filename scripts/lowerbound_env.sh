@@ -31,7 +31,7 @@ print("lower bounds: ipywidgets", ipywidgets.__version__, "| transformers", tran
       "| huggingface-hub", huggingface_hub.__version__, "|", " ".join(f"{k} {v}" for k, v in got.items()))
 sys.exit(0 if ok else 1)'
 # the floors of pyproject.toml's dependencies (one line: tests/test_packaging.py reads it)
-FLOORS="numpy==2.0.0 scipy==1.13.0 pandas==2.2.2 matplotlib==3.8.4 seaborn==0.13.0 scikit-learn==1.4.2 tqdm==4.66.0 tokenizers==0.22.0 safetensors==0.8.0"
+FLOORS="numpy==2.0.0 scipy==1.13.0 pandas==2.2.2 matplotlib==3.9.0 seaborn==0.13.0 scikit-learn==1.4.2 tqdm==4.66.0 tokenizers==0.22.0 safetensors==0.8.0"
 if ! "$LB/bin/python" -c "$check" "$FLOORS" >/dev/null 2>&1; then
   # --no-deps: every other requirement is met by .venv (transformers 5.15 wants tokenizers<=0.23.0, huggingface-hub<2)
   "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-warn-script-location --no-deps \
