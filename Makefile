@@ -41,7 +41,10 @@ test-slow: setup
 	  tests/test_seed_sweep_lesson08.py::test_lesson08_neural_flow_holds_for_many_seeds
 
 # one-off full-mode pass rates of the neural notebook asserts (what `make test-slow` sweeps at quick sizes),
-# SEEDS seeds from FIRST, WORKERS side by side: for a GPU or many-core machine (about 15 CPU-hours on one core)
+# SEEDS seeds from FIRST, WORKERS side by side: for a GPU or many-core machine. CPU time per seed on the 2-core
+# test machine: lesson 05's character model about 4 min (the `cpu` preset pre-trained again), lesson 03 about
+# 4 min, lesson 06's main run about 3 min, lesson 08's flow about 1.5 min, lesson 07's filter run about 70 s:
+# about 20 CPU-hours for 100 seeds of everything (benchmarks/RESULTS.md, "Seed sweeps")
 FIRST ?= 100
 SEEDS ?= 100
 WORKERS ?= 12

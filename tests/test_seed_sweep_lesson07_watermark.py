@@ -43,7 +43,7 @@ from collapse_kit.strategies import Strategy  # noqa: E402
 GAMMA, DELTA, T = 0.25, 2.0, 64
 
 
-def nb07_watermark_detection(seed):
+def nb07_watermark_detection(seed, detail=False):
     n_texts = pick(full=300, quick=64)   # the notebook's N_TEXTS
     base, tok, _ = gpt.load_base()
     held = gpt.as_blocks(tok.encode(gpt.corpus_parts()["test"]), 2 * T)
@@ -68,8 +68,15 @@ def nb07_watermark_detection(seed):
         x, _ = W.watermarked_generate(base, prompts, T, green, delta=d, seed=seed + 1)
         gc, tc = green.green_counts(x, context=prompts)
         rates.append(gc.sum() / tc.sum())
-    return bool(tpr - fpr > 5 * se2(tpr, fpr) and det[-1] - det[0] > 4 * se2(det[-1], det[0])
-                and a0 - a_last > 4 * se2(a0, a_last) and rates[1] > rates[0])
+    checks = {"detection above false positives": tpr - fpr > 5 * se2(tpr, fpr),
+              "longer texts easier": det[-1] - det[0] > 4 * se2(det[-1], det[0]),
+              "substitution harder": a0 - a_last > 4 * se2(a0, a_last), "larger δ, more green": rates[1] > rates[0]}
+    if detail:   # each gap in units of its standard error
+        checks.update({"tpr-fpr / se": round(float((tpr - fpr) / se2(tpr, fpr)), 1),
+                       "length gap / se": round(float((det[-1] - det[0]) / se2(det[-1], det[0])), 1),
+                       "attack gap / se": round(float((a0 - a_last) / se2(a0, a_last)), 1)})
+        return checks
+    return bool(all(checks.values()))
 
 
 def test_lesson07_watermark_asserts_hold_for_many_seeds():
@@ -120,4 +127,4 @@ if __name__ == "__main__":   # one-off pass rate: python tests/test_seed_sweep_l
     if "--filter" in sys.argv:
         print_pass_rate(lambda seed: nb07_filter_run_asserts(seed, detail=True), [a for a in sys.argv if a != "--filter"])
     else:
-        print_pass_rate(nb07_watermark_detection, sys.argv)
+        print_pass_rate(lambda seed: nb07_watermark_detection(seed, detail=True), sys.argv)
