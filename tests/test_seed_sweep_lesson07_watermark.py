@@ -16,10 +16,9 @@ beats the base model on real test text; in full mode also the notebook's full-mo
 rises less with every provider watermarking than with no filter. About 30 s per seed in quick mode, 70 s in
 full mode.
 """
+import os
 import tempfile
 from pathlib import Path
-
-import os
 
 import numpy as np
 import pytest
