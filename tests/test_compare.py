@@ -255,8 +255,70 @@ def nb04_phase_diagram(seed):
                 and (big["spread"] > 0.75).all() and cell.loc[(200, 0.1), "spread"] > cell.loc[(5, 0.1), "spread"] + 0.5)
 
 
+def nb04_accumulate_subsample_exercise(seed):
+    """Exercise 1's check: the notebook's hand-written accumulate-subsample loop (with the reference answer) and
+    ``run_generations`` keep the same mean variance after 10 generations, within 4 standard errors of the gap
+    (the notebook's chains for the current mode; its seeds 0 .. N − 1 and 1 become ``seed``'s own)."""
+    from collapse_kit.exercises.lesson04 import reference_accumulate_subsample
+
+    def my_chain(s, generations, m=10):   # the notebook's loop, line for line
+        rng = np.random.default_rng(s)
+        real = rng.standard_normal(m)
+        model, synthetic = GaussianModel("mle").fit(real[None]), []
+        for _ in range(generations):
+            synthetic.append(model.sample(m, rng)[0])
+            model = GaussianModel("mle").fit(reference_accumulate_subsample(real, synthetic, m, rng)[None])
+        return model.sigma2_[0]
+
+    n = pick(full=400, quick=200)
+    mine = np.array([my_chain([seed, s], 10) for s in range(n)])
+    course = run_generations(lambda: GaussianModel("mle"), real_sampler=normal_source(), real_size=10, sample_size=10,
+                             strategies=WORKFLOWS[2], generations=10, n_chains=4000,
+                             metrics={"variance": lambda c: c.model.sigma2_}, seeds=seed)
+    loop = values(course, "variance")[:, -1]
+    se = np.hypot(mine.std() / np.sqrt(n), loop.std() / np.sqrt(len(loop)))
+    return bool(abs(mine.mean() - loop.mean()) < 4 * se)
+
+
+def nb04_fresh_real_law(seed):
+    """Section 2: fresh real data (λ = 0.2, M = 10): the simulated mean variance follows the exact recursion at
+    every generation, |z| < 4.5 (at the notebook's sizes for the current mode)."""
+    gens = pick(full=60, quick=20)
+    fresh = run_generations(lambda: GaussianModel("mle"), real_sampler=normal_source(), real_size=10, sample_size=10,
+                            strategies=Strategy("real_fraction", 0.2, fresh_real=True), generations=gens,
+                            n_chains=pick(full=20000, quick=4000), metrics={"variance": lambda c: c.model.sigma2_},
+                            seeds=seed)
+    s = summarize(fresh, "variance")
+    z = (s["mean"].to_numpy() - C.fresh_real_expected_variance(np.arange(gens + 1), 10, 0.2)) / s["sem"].to_numpy()
+    return bool(np.all(np.abs(z) < 4.5))
+
+
+def nb04_error_budget(seed):
+    """Exercise 3 (the reference answer): without real data the error is over twice the budget, with half real
+    data within it, and some λ of the grid meets it (the notebook's chains for the current mode)."""
+    from collapse_kit.exercises import lesson04 as L04
+
+    errors, choice = L04.reference_error_budget_experiment(L04.GRID, n_chains=pick(full=2000, quick=500),
+                                                           generations=10, seed=seed)
+    return bool(errors[0.0] > 2 * L04.ERROR_BUDGET and errors[0.5] < L04.ERROR_BUDGET and choice is not None)
+
+
+def nb04_mix_explorer_probe(seed):
+    """Section 7's probe of the mix-ratio explorer: setting λ from 0.1 to 0 lowers the median spread kept at
+    generation 50 by more than 0.2 (M = 50; the explorer's ``seed``)."""
+    import matplotlib.pyplot as plt
+
+    probe = mix_explorer(real_fraction=0.1, sample_size=50, generations=50, seed=seed)
+    before = probe.last_result["final_median"]
+    probe.controls["real_fraction"].value = 0.0
+    after = probe.last_result["final_median"]
+    plt.close("all")
+    return bool(after < before - 0.2 and probe.n_draws == 2)
+
+
 SWEEP04 = [nb04_gaussian_strategies, nb04_mixture_strategies, nb04_regression_laws, nb04_temperature_tradeoff,
-           nb04_phase_diagram]
+           nb04_phase_diagram, nb04_accumulate_subsample_exercise, nb04_fresh_real_law, nb04_error_budget,
+           nb04_mix_explorer_probe]
 
 
 @pytest.mark.parametrize("check_fn", SWEEP04, ids=lambda f: f.__name__)

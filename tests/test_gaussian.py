@@ -117,6 +117,7 @@ def test_model_validation():
 # other than the notebooks' own; COLLAPSE_KIT_SWEEP_SEEDS=100 measures the pass rate over more seeds
 # (a one-off, slow).
 
+from collapse_kit.exercises import lesson01 as L01  # noqa: E402
 from collapse_kit.loop import run_generations  # noqa: E402
 from collapse_kit.runtime import pick  # noqa: E402
 from collapse_kit.strategies import WORKFLOWS  # noqa: E402
@@ -200,7 +201,28 @@ def nb01_strategy_directions(seed, n_cmp=None, generations=None):
                 and final.loc[fresh, "variance"] > 0.5)
 
 
-SWEEP = [nb00_median_variance, nb01_exact_vs_loop, nb01_variance_laws, nb01_marginal_and_w2, nb01_strategy_directions]
+def nb01_mean_halves_on_time(seed):
+    """Exercise 2's check: the simulated mean variance (MLE) crosses 1/2 between the two generations the law
+    predicts, within 4 standard errors (at the notebook's sizes for the current mode)."""
+    n_half = L01.reference_generations_to_halve(M01)
+    var = values(sim(pick(full=20000, quick=5000), n_half + 2, M01, estimator="mle", seeds=seed), "variance")
+    mean_var, se = var.mean(axis=0), var.std(axis=0) / np.sqrt(len(var))
+    before = max(n_half - 2, 0)
+    return bool(mean_var[n_half - 1] < 0.5 + 4 * se[n_half - 1] and mean_var[before] > 0.5 - 4 * se[before])
+
+
+def nb01_median_halves_sooner(seed):
+    """Exercise 3's table: under the MLE the median chain halves its variance more than 1.4 times sooner than the
+    mean (in generations + 1) for M = 10, 20 and 50 (the notebook's chains for the current mode; the notebook
+    runs the learner's function with its default seed, here the reference with each seed)."""
+    n = pick(full=5000, quick=2000)
+    ratios = [L01.reference_generations_to_halve(m)
+              / (L01.reference_median_halving_generation(m, "mle", n_chains=n, seed=seed) + 1) for m in (10, 20, 50)]
+    return bool(min(ratios) > 1.4)
+
+
+SWEEP = [nb00_median_variance, nb01_exact_vs_loop, nb01_variance_laws, nb01_marginal_and_w2, nb01_strategy_directions,
+         nb01_mean_halves_on_time, nb01_median_halves_sooner]
 
 
 @pytest.mark.parametrize("check", SWEEP, ids=lambda f: f.__name__)

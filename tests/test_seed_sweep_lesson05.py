@@ -6,9 +6,9 @@ mode (``pick``: 16 under ``COLLAPSE_KIT_QUICK=1``, as in the suite; 64 under ``C
 with beam search and samples them again for 20 seeds other than the notebook's own (seeds 100-119);
 ``COLLAPSE_KIT_SWEEP_SEEDS=100`` measures the pass rate over more (benchmarks/RESULTS.md).
 
-The asserts on the character model that sections 2-5 train live are swept in ``make test-slow``
-(``COLLAPSE_KIT_SLOW=1``): for each seed the notebook's model for the current mode is built, pre-trained and
-decoded again with that seed (quick mode: the ``tiny`` preset, 80 steps, 4 prompts; full mode: the ``cpu``
+The asserts on the character model that sections 2-5 train live (and section 7's comparison of it with the
+shipped base GPT) are swept in ``make test-slow`` (``COLLAPSE_KIT_SLOW=1``): for each seed the notebook's model
+for the current mode is built, pre-trained and decoded again with that seed (quick mode: the ``tiny`` preset, 80 steps, 4 prompts; full mode: the ``cpu``
 preset, or ``gpu`` on a CUDA GPU, for its own number of steps, 64 prompts).
 """
 import os
@@ -63,8 +63,18 @@ def character_sizes():
             pick(full=256, quick=32), pick(full=64, quick=4), pick(full=64, quick=32))
 
 
+@lru_cache(maxsize=1)
+def base_loss_per_character():
+    """Section 7: the shipped base GPT's validation loss on the held-out plays, in nats per character (no seed)."""
+    base, bpe, _ = gpt.load_base()
+    held = gpt.corpus_parts()["held"]
+    held_bpe = bpe.encode(held)
+    return gpt.evaluate_loss(base, held_bpe, max_tokens=gpt.BASE_EVAL_TOKENS) / (len(held) / len(held_bpe))
+
+
 def nb05_character_model_asserts(seed):
-    """Sections 2-5 at the current mode's sizes: untrained ≈ uniform; trained far better; Jensen; decoders ordered."""
+    """Sections 2-5 at the current mode's sizes: untrained ≈ uniform; trained far better; Jensen; decoders ordered;
+    greedy text identical with and without the key-value cache; and section 7's check off the GPU: the base GPT predicts held-out text better, per character, than this model."""
     import tempfile
 
     from collapse_kit.tokenizer import CharTokenizer
@@ -94,6 +104,7 @@ def nb05_character_model_asserts(seed):
     own = {k: np.exp(gpt.continuation_nll(model, prompts, gpt.generate(model, prompts, new, method=m, seed=seed, **kw))).mean()
            for k, (m, kw) in rules.items()}
     sampled = min(own[k] for k in ("T1.3", "T1.0", "T0.7", "topk", "topp"))
+    cached = [gpt.generate(model, prompts[:pick(full=32, quick=4)], new, method="greedy", use_cache=c) for c in (False, True)]
     pairs = gpt.as_blocks(tok.encode(parts["test"]), 64 + new)[:n_prompts]
     cold, hot = (np.exp(gpt.continuation_nll(model, pairs[:, :64], gpt.generate(
         model, pairs[:, :64], new, method="sample", temperature=t, seed=seed))).mean() for t in (0.5, 1.6))
@@ -101,7 +112,9 @@ def nb05_character_model_asserts(seed):
                 and meta["valid_loss"] < np.log(tok.vocab_size) - 1.0
                 and ppl.mean() >= np.exp(np.log(ppl).mean()) and ppl.mean() < ppl_untrained / 3
                 and own["T1.3"] > own["T1.0"] > own["T0.7"] and own["greedy"] < own["T0.7"]
-                and own["beam"] < sampled and own["greedy"] < sampled and cold < hot)
+                and own["beam"] < sampled and own["greedy"] < sampled and cold < hot
+                and np.array_equal(*cached)
+                and (preset == "gpu" or base_loss_per_character() < meta["valid_loss"]))
 
 
 @pytest.mark.skipif(os.environ.get("COLLAPSE_KIT_SLOW") != "1",
