@@ -72,7 +72,7 @@ def base_loss_per_character():
     return gpt.evaluate_loss(base, held_bpe, max_tokens=gpt.BASE_EVAL_TOKENS) / (len(held) / len(held_bpe))
 
 
-def nb05_character_model_asserts(seed):
+def nb05_character_model_asserts(seed, detail=False):
     """Sections 2-5 at the current mode's sizes: untrained ≈ uniform; trained far better; Jensen; decoders ordered;
     greedy text identical with and without the key-value cache; and section 7's check off the GPU: the base GPT predicts held-out text better, per character, than this model."""
     import tempfile
@@ -108,13 +108,19 @@ def nb05_character_model_asserts(seed):
     pairs = gpt.as_blocks(tok.encode(parts["test"]), 64 + new)[:n_prompts]
     cold, hot = (np.exp(gpt.continuation_nll(model, pairs[:, :64], gpt.generate(
         model, pairs[:, :64], new, method="sample", temperature=t, seed=seed))).mean() for t in (0.5, 1.6))
-    return bool(0.5 * tok.vocab_size < ppl_untrained < 2 * tok.vocab_size
-                and meta["valid_loss"] < np.log(tok.vocab_size) - 1.0
-                and ppl.mean() >= np.exp(np.log(ppl).mean()) and ppl.mean() < ppl_untrained / 3
-                and own["T1.3"] > own["T1.0"] > own["T0.7"] and own["greedy"] < own["T0.7"]
-                and own["beam"] < sampled and own["greedy"] < sampled and cold < hot
-                and np.array_equal(*cached)
-                and (preset == "gpu" or base_loss_per_character() < meta["valid_loss"]))
+    checks = {"untrained ≈ uniform": 0.5 * tok.vocab_size < ppl_untrained < 2 * tok.vocab_size,
+              "trained far better than guessing": meta["valid_loss"] < np.log(tok.vocab_size) - 1.0,
+              "Jensen": ppl.mean() >= np.exp(np.log(ppl).mean()), "3x better than untrained": ppl.mean() < ppl_untrained / 3,
+              "colder sampling likelier": own["T1.3"] > own["T1.0"] > own["T0.7"],
+              "greedy likelier than T 0.7": own["greedy"] < own["T0.7"],
+              "search beats every sampler": own["beam"] < sampled and own["greedy"] < sampled,
+              "temperature sweep ordered": cold < hot, "cache changes nothing": np.array_equal(*cached),
+              "base GPT better per character": preset == "gpu" or base_loss_per_character() < meta["valid_loss"]}
+    checks = {name: bool(ok) for name, ok in checks.items()}
+    if detail:
+        return {**checks, "valid loss": round(float(meta["valid_loss"]), 3),
+                "base per character": round(float(base_loss_per_character()), 3)}
+    return bool(all(checks.values()))
 
 
 @pytest.mark.skipif(os.environ.get("COLLAPSE_KIT_SLOW") != "1",
@@ -128,4 +134,4 @@ if __name__ == "__main__":   # one-off pass rate: python tests/test_seed_sweep_l
 
     from conftest import print_pass_rate
 
-    print_pass_rate(nb05_character_model_asserts, sys.argv)
+    print_pass_rate(lambda seed: nb05_character_model_asserts(seed, detail=True), sys.argv)

@@ -13,6 +13,16 @@ def test_holds_reads_bools_and_dicts_of_checks():
     assert not spr.holds({"a": True, "b": np.False_, "detail": 2.5})
 
 
+def test_the_suite_reads_a_dict_of_checks_the_same_way(monkeypatch):
+    """A sweep that returns its named checks fails the suite when one fails (a non-empty dict is truthy)."""
+    from conftest import assert_holds_for_many_seeds
+
+    monkeypatch.setenv("COLLAPSE_KIT_SWEEP_SEEDS", "3")
+    assert_holds_for_many_seeds(lambda seed: {"ok": np.True_, "detail": 0.0})
+    with pytest.raises(AssertionError, match="2/3 seeds pass"):
+        assert_holds_for_many_seeds(lambda seed: {"ok": seed != 101, "detail": 1.0})
+
+
 def test_print_pass_rate_counts_a_zero_detail_as_held(capsys):
     # a detail that rounds to 0.0 (lesson 06's arms' spread, seed 203) once counted the seed as failed
     from conftest import print_pass_rate
