@@ -57,6 +57,7 @@ def nb06_main_run_asserts(seed, root=None, detail=False):
                        "the tail grows": q95[(0.0, last)] > 1.3 * q95[(0.0, 0)]})
     if detail:
         checks.update({"p1/p0": round(p[(0.0, 1)] / p[(0.0, 0)], 4), f"p{last}/p0": round(p[(0.0, last)] / p[(0.0, 0)], 4),
+                       f"p{last}/p0 λ = 0.1": round(p[(0.1, last)] / p[(0.1, 0)], 4),
                        "median ratio": round(med[(0.0, last)] / med[(0.0, 0)], 3),
                        "spread/p0": round(spread / p[(0.0, 0)], 4),
                        "q95 ratio": round(q95[(0.0, last)] / q95[(0.0, 0)], 3)})
