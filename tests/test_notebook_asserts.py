@@ -30,10 +30,11 @@ def fixed(why):
 EXPLORER = fixed("an explorer's reaction to a control (it redrew, without an error, with the value set): "
                  "no random quantity is compared")
 EXACT_TAILCUT = fixed("closed forms only (tail_cut_error, tail_mass and dohmatob_law on the Zipf law): no random input")
-KEPT_COUNTS = fixed("the kept count per digit is set by the imbalance, not drawn: the same for every seed")
+KEPT_COUNTS = fixed("the kept count per digit is set by the pool and the imbalance (the seed picks which images, not "
+                     "how many): the same for every seed")
 LATENT_IDENTITY = fixed("two computations of one model's latent spread: equal up to rounding for any model")
 PI2_BOUND = fixed("the accumulate law against its π²/6 bound: closed forms, no simulation")
-PPL_IDENTITY = fixed("exp of the mean NLL, computed two ways: equal for any model")
+PPL_IDENTITY = fixed("the learner's conversion of the mean loss against exp(mean NLL): equal for any model")
 DECODING_IDENTITY = fixed("the learner's next-token probabilities against the library's, from the same logits: "
                           "equal for any model")
 SAVE_IDENTITY = fixed("a save and load round trip: the same tokenizer and weights for any model")
