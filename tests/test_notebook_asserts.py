@@ -4,7 +4,7 @@ for many seeds, or why no seed can change its outcome.
 A sweep cannot execute a notebook cell with another seed, so it restates the cell's assert. This registry ties
 each restated assert to its line in the notebook: change an assert in ``solutions/`` (or add one) and
 :func:`test_every_notebook_assert_is_accounted_for` fails until the registry, and the sweep it names, say the
-same. Pass rates of the sweeps over 100 seeds are in benchmarks/RESULTS.md.
+same; :func:`test_swept_asserts_use_the_notebooks_sizes` does the same for the sizes the assert's cell picks. Pass rates of the sweeps over 100 seeds are in benchmarks/RESULTS.md.
 """
 import ast
 import json
@@ -382,6 +382,26 @@ def test_every_sweep_function_has_a_notebook_assert():
             if re.match(r"nb\d\d_", function) and (file, function) not in AGGREGATES:
                 assert (file, function) in named, (f"{file}::{function} sweeps no notebook assert of the registry: "
                                                    "name it in NOTEBOOK_ASSERTS or remove it")
+
+
+def test_swept_asserts_use_the_notebooks_sizes():
+    """Every ``pick(full=…, quick=…)`` in a cell with a swept assert stands in the sweep's file too, so the sweep
+    runs the notebook's sizes for each mode (sizes picked in other cells are not checked here)."""
+    def squeeze(text):
+        return re.sub(r"\s+", "", text)
+
+    for name, known in NOTEBOOK_ASSERTS.items():
+        for cell in json.loads((ROOT / "solutions" / name).read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            source = "".join(cell["source"])
+            lines = [re.sub(r"\s+", " ", line.strip()) for line in source.splitlines() if re.match(r"\s*assert\b", line)]
+            files = {known[line][1] for line in lines if known[line][0] == "sweep"}
+            for file in files:
+                sweep_source = squeeze((TESTS / file).read_text(encoding="utf-8"))
+                for sizes in re.findall(r"pick\((full=[^()]*?,\s*quick=[^()]*?)\)", source):
+                    assert squeeze(sizes) in sweep_source, (f"{name}: the cell of {lines[0]!r} picks sizes "
+                                                           f"pick({sizes}) that {file} does not use")
 
 
 @pytest.mark.parametrize("name", sorted(NOTEBOOK_ASSERTS))
