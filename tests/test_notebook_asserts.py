@@ -4,7 +4,8 @@ for many seeds, or why no seed can change its outcome.
 A sweep cannot execute a notebook cell with another seed, so it restates the cell's assert. This registry ties
 each restated assert to its line in the notebook: change an assert in ``solutions/`` (or add one) and
 :func:`test_every_notebook_assert_is_accounted_for` fails until the registry, and the sweep it names, say the
-same; :func:`test_swept_asserts_use_the_notebooks_sizes` does the same for the sizes the assert's cell picks. Pass rates of the sweeps over 100 seeds are in benchmarks/RESULTS.md.
+same; :func:`test_swept_asserts_use_the_notebooks_sizes` does the same for the sizes the assert's cell picks.
+Pass rates of the sweeps over 100 seeds are in benchmarks/RESULTS.md.
 """
 import ast
 import json
@@ -332,14 +333,19 @@ NOTEBOOK_ASSERTS = {
 AGGREGATES = {("test_seed_sweep_lesson03.py", "nb03_all_asserts")}
 
 
+def code_cells(path):
+    """The sources of the notebook's code cells."""
+    return ["".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+
+
+def cell_asserts(source):
+    """The first line of every ``assert`` statement in a cell (stripped, runs of spaces as one)."""
+    return [re.sub(r"\s+", " ", line.strip()) for line in source.splitlines() if re.match(r"\s*assert\b", line)]
+
+
 def notebook_asserts(path):
-    """The first line of every ``assert`` statement in the notebook's code cells (stripped, runs of spaces as one)."""
-    lines = []
-    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-        if cell["cell_type"] == "code":
-            lines += [re.sub(r"\s+", " ", line.strip()) for line in "".join(cell["source"]).splitlines()
-                      if re.match(r"\s*assert\b", line)]
-    return lines
+    """The first line of every ``assert`` statement in the notebook's code cells."""
+    return [line for source in code_cells(path) for line in cell_asserts(source)]
 
 
 def defined_functions(file):
@@ -391,12 +397,9 @@ def test_swept_asserts_use_the_notebooks_sizes():
         return re.sub(r"\s+", "", text)
 
     for name, known in NOTEBOOK_ASSERTS.items():
-        for cell in json.loads((ROOT / "solutions" / name).read_text(encoding="utf-8"))["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            source = "".join(cell["source"])
-            lines = [re.sub(r"\s+", " ", line.strip()) for line in source.splitlines() if re.match(r"\s*assert\b", line)]
-            files = {known[line][1] for line in lines if known[line][0] == "sweep"}
+        for source in code_cells(ROOT / "solutions" / name):
+            lines = cell_asserts(source)
+            files = {known[line][1] for line in lines if known.get(line, ("new",))[0] == "sweep"}  # new: see above
             for file in files:
                 sweep_source = squeeze((TESTS / file).read_text(encoding="utf-8"))
                 for sizes in re.findall(r"pick\((full=[^()]*?,\s*quick=[^()]*?)\)", source):
