@@ -43,7 +43,7 @@ test-slow: setup
 # one-off full-mode pass rates of the neural notebook asserts (what `make test-slow` sweeps at quick sizes),
 # SEEDS seeds from FIRST, WORKERS side by side: for a GPU or many-core machine. CPU time per seed on the 2-core
 # test machine: lesson 05's character model about 4 min (the `cpu` preset pre-trained again), lesson 03 about
-# 4 min, lesson 06's main run about 3 min, lesson 08's flow about 1.5 min, lesson 07's filter run about 70 s
+# 4 min, lesson 06's main run 3 to 6 min, lesson 08's flow about 1.5 min, lesson 07's filter run about 70 s
 # and its watermark checks about 1 min (lesson 06's decoding arms at full size: not timed): roughly 25 CPU-hours
 # for 100 seeds of everything (benchmarks/RESULTS.md, "Seed sweeps")
 FIRST ?= 100

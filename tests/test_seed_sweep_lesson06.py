@@ -7,7 +7,7 @@ real-test perplexity rises by more than 2% at every generation; the data, scored
 (median); sampling keeps word-pair diversity. In full mode (``COLLAPSE_KIT_QUICK=0``) also the notebook's
 full-mode-only asserts: the rise beyond three times the arms' spread, λ = 0.1 limiting the damage, the 95%
 quantile of the data growing by 30%. The grid's explorer is not swept. About half a minute of fine-tuning
-per seed in quick mode, about 3 minutes in full mode. Section 7's decoding arms (sampling, 5-way beam search, beam search with repetition
+per seed in quick mode, 3 to 6 minutes in full mode (two side by side on 2 cores). Section 7's decoding arms (sampling, 5-way beam search, beam search with repetition
 penalty 3) have a sweep of their own, :func:`nb06_decoding_asserts` (about 45 s per seed).
 """
 import os
