@@ -4,7 +4,8 @@ for many seeds, or why no seed can change its outcome.
 A sweep cannot execute a notebook cell with another seed, so it restates the cell's assert. This registry ties
 each restated assert to its line in the notebook: change an assert in ``solutions/`` (or add one) and
 :func:`test_every_notebook_assert_is_accounted_for` fails until the registry, and the sweep it names, say the
-same; :func:`test_swept_asserts_use_the_notebooks_sizes` does the same for the sizes the assert's cell picks.
+same; :func:`test_swept_asserts_use_the_notebooks_sizes` does the same for the sizes the assert's values come from (in
+its own cell or an earlier one).
 Pass rates of the sweeps over 100 seeds are in benchmarks/RESULTS.md.
 """
 import ast
@@ -390,21 +391,199 @@ def test_every_sweep_function_has_a_notebook_assert():
                                                    "name it in NOTEBOOK_ASSERTS or remove it")
 
 
-def test_swept_asserts_use_the_notebooks_sizes():
-    """Every ``pick(full=…, quick=…)`` in a cell with a swept assert stands in the sweep's file too, so the sweep
-    runs the notebook's sizes for each mode (sizes picked in other cells are not checked here)."""
-    def squeeze(text):
-        return re.sub(r"\s+", "", text)
+# --- the sizes a swept assert depends on, in any cell ---------------------------------------------------------
+#
+# A statement-level reading of the notebook: which earlier top-level statements an assert's values come from
+# (the last statement that binds each name it reads, and the ones after it that change that value in place,
+# then theirs, and so on). It over-approximates (a statement that binds one name the assert needs brings all
+# its picks) and never runs anything.
 
+PICK = re.compile(r"pick\((full=[^()]*?,\s*quick=[^()]*?)\)")
+MUTATORS = {"append", "extend", "update", "insert", "add", "setdefault", "pop", "clear", "remove", "sort", "fill"}
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp,
+          ast.DictComp, ast.GeneratorExp)
+
+#: inputs of swept asserts that the sweep replaces on purpose: (notebook, sweep file) -> {picked sizes: why}
+SUBSTITUTED = {
+    ("06_recursive_finetuning.ipynb", "test_seed_sweep_lesson06.py"): {
+        'full=[0, 1, 2] if info["device"] == "cuda" else [0], quick=[0]':
+            "the notebook's seeds: the sweep runs one seed per call, each of its own seeds in turn",
+    },
+    ("07_defences.ipynb", "test_seed_sweep_lesson07.py"): {
+        # the coordination runs read only TPR from these cells: the detection rate of the notebook's 256-token
+        # watermarked texts, one number per mode (the shipped base GPT, generation seed 1)
+        "full=300, quick=64": "the watermarked texts give the coordination runs their TPR; the sweep runs them "
+                              "at TPR 0.9 and 1.0, around the notebook's value",
+        "full=96, quick=32": "the fine-tuning setup, read for the base GPT that writes the texts behind TPR "
+                             "(the sweep sets TPR, above)",
+        "full=64, quick=32": "the fine-tuning setup, read for the base GPT that writes the texts behind TPR "
+                             "(the sweep sets TPR, above)",
+    },
+    ("07_defences.ipynb", "test_seed_sweep_lesson07_watermark.py"): {
+        "full=[0.0, 0.5, 0.9, 1.0], quick=[0.0, 1.0]":
+            "the arms: the asserts compare the no-filter arm and the arm where every provider watermarks (and "
+            "the mean of generation 0, the same model in every arm), so the sweep runs those two",
+    },
+}
+
+
+def _cell_statements(source):
+    """A cell's top-level statements (IPython magics and shell lines blanked, so line numbers hold)."""
+    return ast.parse("\n".join("" if re.match(r"\s*[%!]", line) else line for line in source.splitlines())).body
+
+
+def _namespace_nodes(node):
+    """The nodes of a statement that run in the notebook's namespace (a def or a comprehension, not its body)."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, SCOPES):
+            yield child
+        else:
+            yield from _namespace_nodes(child)
+
+
+def bound(stmt):
+    """Names a statement binds or changes in place in the notebook's namespace (``x = …``, ``x[…] = …``,
+    ``x.attr = …``, ``x.append(…)``, ``def x``, ``import x``)."""
+    out = set()
+    for node in _namespace_nodes(stmt):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            out.add(node.id)
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, ast.Store):
+            while isinstance(node, (ast.Subscript, ast.Attribute)):
+                node = node.value
+            if isinstance(node, ast.Name):
+                out.add(node.id)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and isinstance(node.func.value, ast.Name) and node.func.attr in MUTATORS):
+            out.add(node.func.value.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            out |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    return out
+
+
+def _names(target):
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def used(node, local=frozenset()):
+    """Names a statement reads from the notebook's namespace: not the names local to a def or a comprehension,
+    nor those a block binds before it reads them."""
+    if isinstance(node, SCOPES):
+        inner = set(local) | {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        inner |= {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+        out = set()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):   # evaluated where the def runs
+            for d in node.decorator_list + node.args.defaults + [d for d in node.args.kw_defaults if d]:
+                out |= used(d, local)
+        return out.union(*(used(child, frozenset(inner)) for child in ast.iter_child_nodes(node)))
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return used(node.iter, local) | used_in_order(node.body + node.orelse, local | _names(node.target))
+    if isinstance(node, (ast.While, ast.If)):
+        return used(node.test, local) | used_in_order(node.body, local) | used_in_order(node.orelse, local)
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        own = set().union(*(_names(i.optional_vars) for i in node.items if i.optional_vars))
+        return set().union(*(used(i.context_expr, local) for i in node.items)) | used_in_order(node.body, local | own)
+    out = {node.id} if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in local else set()
+    return out.union(*(used(child, local) for child in ast.iter_child_nodes(node)))
+
+
+def used_in_order(body, local):
+    """Names a block of statements reads from before it (what an earlier statement of the block binds is its own)."""
+    out, local = set(), set(local)
+    for stmt in body:
+        out |= used(stmt, frozenset(local))
+        local |= bound(stmt)
+    return out
+
+
+def dependencies(statements, k, binds=None, reads=None):
+    """Indices of the statements that statement ``k`` reads from, transitively, ``k`` included (``binds`` and
+    ``reads``: each statement's :func:`bound` and :func:`used`, if already computed)."""
+    binds = binds or [bound(stmt) for stmt in statements]
+    reads = reads or [used(stmt) for stmt in statements]
+    seen, todo = {k}, [k]
+    while todo:
+        j = todo.pop()
+        for name in reads[j]:
+            for i in range(j - 1, -1, -1):
+                if name in binds[i]:
+                    if i not in seen:
+                        seen.add(i)
+                        todo.append(i)
+                    stmt = statements[i]
+                    if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
+                                                            for t in stmt.targets):
+                        break   # rebound here: nothing earlier reaches statement j through this name
+    return sorted(seen)
+
+
+def assert_inputs(sources):
+    """For each assert of a notebook (its first line, as in the registry): the ``pick(full=…, quick=…)`` sizes
+    of every statement its values come from, in any cell."""
+    statements, texts = [], []
+    for source in sources:
+        for stmt in _cell_statements(source):
+            statements.append(stmt)
+            texts.append(source)
+    binds, reads = [bound(stmt) for stmt in statements], [used(stmt) for stmt in statements]
+    picks = [PICK.findall("\n".join(text.splitlines()[stmt.lineno - 1:stmt.end_lineno]))
+             for stmt, text in zip(statements, texts)]
+    out = {}
+    for k, stmt in enumerate(statements):
+        asserts = [node for node in ast.walk(stmt) if isinstance(node, ast.Assert)]
+        if asserts:
+            inputs = [sizes for j in dependencies(statements, k, binds, reads) for sizes in picks[j]]
+            for node in asserts:
+                line = re.sub(r"\s+", " ", texts[k].splitlines()[node.lineno - 1].strip())
+                out.setdefault(line, []).extend(inputs)
+    return out
+
+
+def _squeeze(text):
+    return re.sub(r"\s+", "", text)
+
+
+def test_swept_asserts_use_the_notebooks_sizes():
+    """Every ``pick(full=…, quick=…)`` that a swept assert's values come from, in its own cell or an earlier one,
+    stands in the sweep's file too (or in SUBSTITUTED, with why), so the sweep runs the notebook's sizes."""
+    used_substitutions = set()
     for name, known in NOTEBOOK_ASSERTS.items():
-        for source in code_cells(ROOT / "solutions" / name):
-            lines = cell_asserts(source)
-            files = {known[line][1] for line in lines if known.get(line, ("new",))[0] == "sweep"}  # new: see above
-            for file in files:
-                sweep_source = squeeze((TESTS / file).read_text(encoding="utf-8"))
-                for sizes in re.findall(r"pick\((full=[^()]*?,\s*quick=[^()]*?)\)", source):
-                    assert squeeze(sizes) in sweep_source, (f"{name}: the cell of {lines[0]!r} picks sizes "
-                                                           f"pick({sizes}) that {file} does not use")
+        for line, picks in assert_inputs(code_cells(ROOT / "solutions" / name)).items():
+            kind, *rest = known.get(line, ("new",))   # new: test_every_notebook_assert_is_accounted_for says so
+            if kind != "sweep":
+                continue
+            file = rest[0]
+            sweep_source = _squeeze((TESTS / file).read_text(encoding="utf-8"))
+            allowed = SUBSTITUTED.get((name, file), {})
+            for sizes in picks:
+                if sizes in allowed:
+                    used_substitutions.add((name, file, sizes))
+                    continue
+                assert _squeeze(sizes) in sweep_source, (
+                    f"{name}: {line!r} depends on pick({sizes}), which {file} does not use. Make the sweep take "
+                    "the same sizes, or say in SUBSTITUTED why it replaces them")
+    stale = {(n, f, s) for (n, f), subs in SUBSTITUTED.items() for s in subs} - used_substitutions
+    assert not stale, f"SUBSTITUTED lists sizes no swept assert depends on any more: {sorted(stale)}"
+
+
+def test_dependencies_follow_names_across_cells():
+    """The reading behind the size test, on a made-up notebook: sizes reach an assert through names and cells;
+    a loop variable, a comprehension's variable or a rebinding does not carry them."""
+    cells = ["N = ck.pick(full=100, quick=10)\nK = ck.pick(full=7, quick=3)",
+             "runs = simulate(N)\nfor K in range(2):\n    print(K)",
+             "rows = []\nrows.append(ck.pick(full=5, quick=1))",
+             "M = ck.pick(full=9, quick=2)\nM = 4",
+             "assert runs.mean() < 1\nassert len(rows) == 1\nassert all(K > 0 for K in runs)\nassert M == 4"]
+    got = assert_inputs(cells)
+    assert got["assert runs.mean() < 1"] == ["full=100, quick=10"]
+    assert got["assert len(rows) == 1"] == ["full=5, quick=1"]          # changed in place by .append
+    assert got["assert all(K > 0 for K in runs)"] == ["full=100, quick=10"]   # K: the comprehension's own
+    assert got["assert M == 4"] == []                                     # rebound after the pick
+    loop = ["K = ck.pick(full=7, quick=3)", "for i in range(K):\n    x = i\n    assert x >= 0"]
+    assert assert_inputs(loop)["assert x >= 0"] == ["full=7, quick=3"]   # x is the loop's own, K is not
 
 
 @pytest.mark.parametrize("name", sorted(NOTEBOOK_ASSERTS))

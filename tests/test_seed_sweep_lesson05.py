@@ -23,7 +23,7 @@ pytest.importorskip("torch")
 
 from collapse_kit import gpt  # noqa: E402
 from collapse_kit.finetune import distinct_n  # noqa: E402
-from collapse_kit.runtime import pick  # noqa: E402
+from collapse_kit.runtime import get_device, pick  # noqa: E402
 
 
 def n_write():
@@ -57,9 +57,8 @@ def test_lesson05_decoding_assert_holds_for_many_seeds():
 def character_sizes():
     """Sections 2-5's sizes for the current mode, as the notebook picks them: ``(preset, steps, n_test,
     n_prompts, new_tokens)`` (full mode: the ``gpu`` preset on a CUDA GPU, ``cpu`` elsewhere, its own steps)."""
-    import torch
-
-    return (pick(full="gpu" if torch.cuda.is_available() else "cpu", quick="tiny"), pick(full=None, quick=80),
+    info = {"device": get_device()}   # what the notebook's ck.setup() reports
+    return (pick(full="gpu" if info["device"] == "cuda" else "cpu", quick="tiny"), pick(full=None, quick=80),
             pick(full=256, quick=32), pick(full=64, quick=4), pick(full=64, quick=32))
 
 
