@@ -411,9 +411,10 @@ SUBSTITUTED = {
     },
     ("07_defences.ipynb", "test_seed_sweep_lesson07.py"): {
         # the coordination runs read only TPR from these cells: the detection rate of the notebook's 256-token
-        # watermarked texts, one number per mode (the shipped base GPT, generation seed 1)
-        "full=300, quick=64": "the watermarked texts give the coordination runs their TPR; the sweep runs them "
-                              "at TPR 0.9 and 1.0, around the notebook's value",
+        # watermarked texts, one number per mode (the shipped base GPT, generation seed 1): 1.0 in quick and in
+        # full mode (measured at stop 14; also 1.0 with generation seed 2)
+        "full=300, quick=64": "the watermarked texts give the coordination runs their TPR (1.0 in both modes); "
+                              "the sweep runs them at TPR 1.0 and 0.9",
         "full=96, quick=32": "the fine-tuning setup, read for the base GPT that writes the texts behind TPR "
                              "(the sweep sets TPR, above)",
         "full=64, quick=32": "the fine-tuning setup, read for the base GPT that writes the texts behind TPR "
