@@ -407,7 +407,8 @@ SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.L
 SUBSTITUTED = {
     ("06_recursive_finetuning.ipynb", "test_seed_sweep_lesson06.py"): {
         'full=[0, 1, 2] if info["device"] == "cuda" else [0], quick=[0]':
-            "the notebook's seeds: the sweep runs one seed per call, each of its own seeds in turn",
+            "the notebook's seeds: the sweep runs one seed per call, each of its own seeds in turn (on a GPU "
+            "the notebook averages three seeds, less noisy than the one the sweep checks)",
     },
     ("07_defences.ipynb", "test_seed_sweep_lesson07.py"): {
         # the coordination runs read only TPR from these cells: the detection rate of the notebook's 256-token
