@@ -44,7 +44,7 @@ test-slow: setup
 # SEEDS seeds from FIRST, WORKERS side by side: for a GPU or many-core machine. CPU time per seed on the 2-core
 # test machine: lesson 05's character model about 4 min (the `cpu` preset pre-trained again), lesson 03 about
 # 4 min, lesson 06's main run 3 to 6 min, lesson 08's flow about 1.5 min, lesson 07's filter run about 70 s
-# and its watermark checks about 1 min and lesson 06's decoding arms about 5.5 min: roughly 25 CPU-hours
+# and its watermark checks about 1 min, lesson 06's decoding arms about 5.5 min: roughly 25 CPU-hours
 # for 100 seeds of everything (benchmarks/RESULTS.md, "Seed sweeps")
 FIRST ?= 100
 SEEDS ?= 100
