@@ -501,11 +501,9 @@ def used_in_order(body, local):
     return out
 
 
-def dependencies(statements, k, binds=None, reads=None):
+def dependencies(statements, k, binds, reads):
     """Indices of the statements that statement ``k`` reads from, transitively, ``k`` included (``binds`` and
-    ``reads``: each statement's :func:`bound` and :func:`used`, if already computed)."""
-    binds = binds or [bound(stmt) for stmt in statements]
-    reads = reads or [used(stmt) for stmt in statements]
+    ``reads``: each statement's :func:`bound` and :func:`used`)."""
     seen, todo = {k}, [k]
     while todo:
         j = todo.pop()
