@@ -101,9 +101,38 @@ def test_lesson03_asserts_hold_for_many_seeds(check):
     assert_holds_for_many_seeds(check)
 
 
-def nb03_all_asserts(seed):
-    """Every check of :data:`SWEEP` on one seed's run (then the run is dropped from the cache)."""
+def margins(seed):
+    """The numbers behind :data:`SWEEP`'s checks on one seed's run, to read how far each is from its bar."""
+    h, x, y, judge, model0 = lesson_run(seed)
+    real = I.class_shares(x, judge)
+    rare = per_chain(h, "minority_share", REPLACE)
+    g = h["generation"].max()
+    drift = per_chain(h, "class_distance", REPLACE)
+    ours = per_chain(h, "latent_spread", REPLACE).mean(axis=0)
+    n = min(len(PAPER), len(ours))
+    keep = ~np.isin(y, RARE)
+    return {"judge accuracy": round(float(judge.holdout_accuracy_), 3),
+            "rare share real, gen 0": (round(float(real[RARE].sum()), 3),
+                                       round(float(I.shares_table(h, REPLACE)[0][RARE].sum()), 3)),
+            "fade": round(float((rare[:, 0] - rare[:, g // 2 + 1:].mean(axis=1)).mean()), 4),
+            "drift": round(float((drift[:, -1] - drift[:, 0]).mean()), 4),
+            "spread rate ours, paper": (round(float(1 - (ours[n - 1] / ours[0]) ** (1 / (n - 1))), 4),
+                                        round(float(1 - (PAPER[n - 1] / PAPER[0]) ** (1 / (n - 1))), 4)),
+            "rare digits' effect, spread lost": (
+                round(float(1 - I.latent_spread(x[keep][None], model0)[0] / I.latent_spread(x[None], model0)[0]), 4),
+                round(float(1 - ours[-1] / ours[0]), 4)),
+            "smallest paired gain": round(float(min(
+                sign * paired_difference(h, m, arm, REPLACE)[0] for arm in (FIXED, FRESH)
+                for m, sign in (("latent_spread", 1), ("reference_spread", 1), ("sharpness", 1),
+                                ("class_distance", -1)))), 4)}
+
+
+def nb03_all_asserts(seed, detail=False):
+    """Every check of :data:`SWEEP` on one seed's run (with ``detail``, also its :func:`margins`); then the run
+    is dropped from the cache."""
     out = {f.__name__: f(seed) for f in SWEEP}
+    if detail:
+        out.update(margins(seed))
     lesson_run.cache_clear()
     return out
 
@@ -113,4 +142,4 @@ if __name__ == "__main__":   # one-off pass rates: python tests/test_seed_sweep_
 
     from conftest import print_pass_rate
 
-    print_pass_rate(nb03_all_asserts, sys.argv)
+    print_pass_rate(lambda seed: nb03_all_asserts(seed, detail=True), sys.argv)
