@@ -132,7 +132,7 @@ NOTEBOOK_ASSERTS = {
             sweep('test_seed_sweep_lesson03.py', 'nb03_generation0_learns_every_digit'),
         'assert np.all(shares0 <= 1.5 * judged_real + 3 * se), "no digit should be drawn much more often than real"':
             sweep('test_seed_sweep_lesson03.py', 'nb03_generation0_learns_every_digit'),
-        'assert abs(shares0[RARE].sum() - judged_real[RARE].sum()) <= 0.3 * judged_real[RARE].sum(), "the rare digits"':
+        'assert abs(shares0[RARE].sum() - judged_real[RARE].sum()) <= 0.5 * judged_real[RARE].sum(), "the rare digits"':
             sweep('test_seed_sweep_lesson03.py', 'nb03_generation0_learns_every_digit'),
         'assert fade.mean() > 0, "under replace the rare digits should fade"':
             sweep('test_seed_sweep_lesson03.py', 'nb03_replace_fades_and_drifts'),
