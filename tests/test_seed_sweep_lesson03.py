@@ -45,51 +45,56 @@ def per_chain(h, metric, arm):
     return values(h, metric, arm)
 
 
+@lru_cache(maxsize=2)
+def quantities(seed):
+    """The numbers the notebook's asserts compare, from one seed's run (each check below reads its own)."""
+    h, x, y, judge, model0 = lesson_run(seed)
+    g = h["generation"].max()
+    rare = per_chain(h, "minority_share", REPLACE)
+    drift = per_chain(h, "class_distance", REPLACE)
+    ours = per_chain(h, "latent_spread", REPLACE).mean(axis=0)
+    n = min(len(PAPER), len(ours))
+    keep = ~np.isin(y, RARE)
+    return {"judge": judge, "real": I.class_shares(x, judge), "shares0": I.shares_table(h, REPLACE)[0],
+            "recognised0": per_chain(h, "recognised", REPLACE)[:, 0].mean(),
+            "fade": rare[:, 0] - rare[:, g // 2 + 1:].mean(axis=1), "growth": drift[:, -1] - drift[:, 0],
+            "rate ours": 1 - (ours[n - 1] / ours[0]) ** (1 / (n - 1)),
+            "rate paper": 1 - (PAPER[n - 1] / PAPER[0]) ** (1 / (n - 1)),
+            "rare effect": float(1 - I.latent_spread(x[keep][None], model0)[0] / I.latent_spread(x[None], model0)[0]),
+            "spread lost": 1 - ours[-1] / ours[0],
+            # real data's gains over replace, chain by chain: more variety, closer to the real mix of digits
+            "gains": [sign * paired_difference(h, m, arm, REPLACE)[0] for arm in (FIXED, FRESH)
+                      for m, sign in (("latent_spread", 1), ("reference_spread", 1), ("sharpness", 1),
+                                      ("class_distance", -1))]}
+
+
 def nb03_generation0_learns_every_digit(seed):
-    h, x, _, judge, _ = lesson_run(seed)
-    real = I.class_shares(x, judge)
-    shares0 = I.shares_table(h, REPLACE)[0]
+    q = quantities(seed)
+    judge, real, shares0 = q["judge"], q["real"], q["shares0"]
     se = np.sqrt(real * (1 - real) / 2000)
     return bool(judge.holdout_accuracy_ > 0.93 and judge.holdout_recognised_ > 0.9
-                and per_chain(h, "recognised", REPLACE)[:, 0].mean() >= judge.holdout_recognised_ - 0.05
+                and q["recognised0"] >= judge.holdout_recognised_ - 0.05
                 and np.all(shares0 >= 0.5 * real - 3 * se) and np.all(shares0 <= 1.5 * real + 3 * se)
                 and abs(shares0[RARE].sum() - real[RARE].sum()) <= 0.5 * real[RARE].sum())
 
 
 def nb03_replace_fades_and_drifts(seed):
-    h, *_ = lesson_run(seed)
-    g = h["generation"].max()
-    rare = per_chain(h, "minority_share", REPLACE)
-    fade = rare[:, 0] - rare[:, g // 2 + 1:].mean(axis=1)
-    drift = per_chain(h, "class_distance", REPLACE)
-    return bool(fade.mean() > 0 and (drift[:, -1] - drift[:, 0]).mean() > 0)
+    q = quantities(seed)
+    return bool(q["fade"].mean() > 0 and q["growth"].mean() > 0)
 
 
 def nb03_spread_rate_within_the_paper_band(seed):
-    h, *_ = lesson_run(seed)
-    ours = per_chain(h, "latent_spread", REPLACE).mean(axis=0)
-    n = min(len(PAPER), len(ours))
-    per_paper = (PAPER[n - 1] / PAPER[0]) ** (1 / (n - 1))
-    per_ours = (ours[n - 1] / ours[0]) ** (1 / (n - 1))
-    return bool((1 - per_paper) / 10 <= 1 - per_ours <= 10 * (1 - per_paper))
+    q = quantities(seed)
+    return bool(q["rate paper"] / 10 <= q["rate ours"] <= 10 * q["rate paper"])
 
 
 def nb03_rare_digits_do_not_carry_the_spread(seed):
-    h, x, y, _, model0 = lesson_run(seed)
-    keep = ~np.isin(y, RARE)
-    effect = float(1 - I.latent_spread(x[keep][None], model0)[0] / I.latent_spread(x[None], model0)[0])
-    ours = per_chain(h, "latent_spread", REPLACE).mean(axis=0)
-    return bool(effect < 1 - ours[-1] / ours[0])
+    q = quantities(seed)
+    return bool(q["rare effect"] < q["spread lost"])
 
 
 def nb03_real_data_keep_variety_and_mix(seed):
-    h, *_ = lesson_run(seed)
-
-    def paired(metric, arm):
-        return paired_difference(h, metric, arm, REPLACE)[0]
-
-    return all(paired(m, arm) > 0 for arm in (FIXED, FRESH) for m in ("latent_spread", "reference_spread", "sharpness")) \
-        and all(paired("class_distance", arm) < 0 for arm in (FIXED, FRESH))
+    return bool(min(quantities(seed)["gains"]) > 0)
 
 
 SWEEP = [nb03_generation0_learns_every_digit, nb03_replace_fades_and_drifts, nb03_spread_rate_within_the_paper_band,
@@ -102,38 +107,25 @@ def test_lesson03_asserts_hold_for_many_seeds(check):
 
 
 def margins(seed):
-    """The numbers behind :data:`SWEEP`'s checks on one seed's run, to read how far each is from its bar."""
-    h, x, y, judge, model0 = lesson_run(seed)
-    real = I.class_shares(x, judge)
-    rare = per_chain(h, "minority_share", REPLACE)
-    g = h["generation"].max()
-    drift = per_chain(h, "class_distance", REPLACE)
-    ours = per_chain(h, "latent_spread", REPLACE).mean(axis=0)
-    n = min(len(PAPER), len(ours))
-    keep = ~np.isin(y, RARE)
-    return {"judge accuracy": round(float(judge.holdout_accuracy_), 3),
-            "rare share real, gen 0": (round(float(real[RARE].sum()), 3),
-                                       round(float(I.shares_table(h, REPLACE)[0][RARE].sum()), 3)),
-            "fade": round(float((rare[:, 0] - rare[:, g // 2 + 1:].mean(axis=1)).mean()), 4),
-            "drift": round(float((drift[:, -1] - drift[:, 0]).mean()), 4),
-            "spread rate ours, paper": (round(float(1 - (ours[n - 1] / ours[0]) ** (1 / (n - 1))), 4),
-                                        round(float(1 - (PAPER[n - 1] / PAPER[0]) ** (1 / (n - 1))), 4)),
-            "rare digits' effect, spread lost": (
-                round(float(1 - I.latent_spread(x[keep][None], model0)[0] / I.latent_spread(x[None], model0)[0]), 4),
-                round(float(1 - ours[-1] / ours[0]), 4)),
-            "smallest paired gain": round(float(min(
-                sign * paired_difference(h, m, arm, REPLACE)[0] for arm in (FIXED, FRESH)
-                for m, sign in (("latent_spread", 1), ("reference_spread", 1), ("sharpness", 1),
-                                ("class_distance", -1)))), 4)}
+    """:func:`quantities` of one seed's run, rounded, to read how far each check is from its bar."""
+    q = quantities(seed)
+    r = lambda v, d=4: round(float(v), d)  # noqa: E731
+    return {"judge accuracy": r(q["judge"].holdout_accuracy_, 3),
+            "rare share real, gen 0": (r(q["real"][RARE].sum(), 3), r(q["shares0"][RARE].sum(), 3)),
+            "fade": r(q["fade"].mean()), "drift": r(q["growth"].mean()),
+            "spread rate ours, paper": (r(q["rate ours"]), r(q["rate paper"])),
+            "rare digits' effect, spread lost": (r(q["rare effect"]), r(q["spread lost"])),
+            "smallest paired gain": r(min(q["gains"]))}
 
 
 def nb03_all_asserts(seed, detail=False):
     """Every check of :data:`SWEEP` on one seed's run (with ``detail``, also its :func:`margins`); then the run
-    is dropped from the cache."""
+    and its quantities are dropped from the caches."""
     out = {f.__name__: f(seed) for f in SWEEP}
     if detail:
         out.update(margins(seed))
     lesson_run.cache_clear()
+    quantities.cache_clear()
     return out
 
 
