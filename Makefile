@@ -42,7 +42,7 @@ test-slow: setup
 
 # one-off full-mode pass rates of the neural notebook asserts (what `make test-slow` sweeps at quick sizes),
 # SEEDS seeds from FIRST, WORKERS side by side: for a GPU or many-core machine. CPU time per seed on the 2-core
-# test machine (two sweeps side by side): lesson 05's character model about 3.5 min (the `cpu` preset
+# test machine (two sweeps side by side): lesson 05's character model about 4 min (the `cpu` preset
 # pre-trained again), lesson 03 about 2.3 min, lesson 06's main run 3 to 6 min, lesson 08's flow about 1.5 min,
 # lesson 07's filter run about 70 s and its watermark checks about 1 min, lesson 06's decoding arms about
 # 5.5 min: about 20 CPU-minutes a seed, roughly 32 CPU-hours for 100 seeds of everything
