@@ -45,7 +45,7 @@ test-slow: setup
 # test machine (two sweeps side by side): lesson 05's character model about 4 min (the `cpu` preset
 # pre-trained again), lesson 03 about 2.3 min, lesson 06's main run 3 to 6 min, lesson 08's flow about 1.5 min,
 # lesson 07's filter run about 70 s and its watermark checks about 1 min, lesson 06's decoding arms about
-# 5.5 min: about 20 CPU-minutes a seed, roughly 32 CPU-hours for 100 seeds of everything
+# 5 min: about 20 CPU-minutes a seed, roughly 32 CPU-hours for 100 seeds of everything
 # (benchmarks/RESULTS.md, "Seed sweeps")
 FIRST ?= 100
 SEEDS ?= 100
